@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "sessiontop",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sessiontop", targets: ["sessiontop"]),
+        .library(name: "SessionCore", targets: ["SessionCore"]),
+    ],
+    dependencies: [
+        // The one external dependency: subcommands, options and help text for the CLI.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C: everything Swift's Glibc module hides (_GNU_SOURCE) and everything that runs
+        // between fork and exec.
+        .target(name: "CSessionShims", cSettings: [.define("_GNU_SOURCE")]),
+        // C: ncurses macros that Swift cannot import; links ncursesw.
+        .target(name: "CCurses", cSettings: [.define("_GNU_SOURCE")],
+                linkerSettings: [.linkedLibrary("ncursesw")]),
+        // The product's brain: /proc parsing, model, hangup analysis, actions. No UI.
+        .target(name: "SessionCore", dependencies: ["CSessionShims"]),
+        // The TUI: state, update, render into a screen buffer; one file talks to ncurses.
+        .target(name: "SessionUI", dependencies: ["SessionCore", "CCurses"]),
+        .executableTarget(name: "sessiontop", dependencies: [
+            "SessionCore", "SessionUI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "SessionCoreTests", dependencies: ["SessionCore", "CSessionShims"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "SessionUITests", dependencies: ["SessionUI", "SessionCore"],
+                    resources: [.copy("Goldens")]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SessionCore", "CSessionShims"]),
+    ]
+)

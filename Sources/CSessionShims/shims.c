@@ -1,0 +1,236 @@
+// The one place that touches the libc calls Swift's Glibc cannot see, and the only code that
+// runs between fork and exec (async-signal-safe calls only there: a forked child of a
+// multi-threaded process may not malloc, lock or call into Swift).
+#include "CSessionShims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+extern char **environ;
+
+int st_pidfd_open(pid_t pid, unsigned int flags) {
+    return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+int st_pidfd_send_signal(int pidfd, int sig, unsigned int flags) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, flags);
+}
+
+int st_close_range(unsigned int first, unsigned int last, unsigned int flags) {
+    return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+int st_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+int st_sigrtmin(void) { return SIGRTMIN; }
+int st_sigrtmax(void) { return SIGRTMAX; }
+int st_set_child_subreaper(int on) { return prctl(PR_SET_CHILD_SUBREAPER, (unsigned long)on, 0, 0, 0); }
+int st_tiocsctty(int fd) { return ioctl(fd, TIOCSCTTY, 0); }
+pid_t st_tcgetsid(int fd) { return tcgetsid(fd); }
+int st_kill(pid_t pid, int sig) { return kill(pid, sig); }
+
+int st_open_pty(char *name, size_t len) {
+    int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    if (grantpt(fd) != 0 || unlockpt(fd) != 0 || ptsname_r(fd, name, len) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+// ---- fork/exec -------------------------------------------------------------------------
+
+enum { MSG_PID = 1, MSG_ERROR = 2 };
+
+static void report(int fd, int kind, int a, int b) {
+    int msg[3] = {kind, a, b};
+    ssize_t r;
+    do { r = write(fd, msg, sizeof msg); } while (r < 0 && errno == EINTR);
+}
+
+static _Noreturn void fail_child(int fd, int stage) {
+    report(fd, MSG_ERROR, errno, stage);
+    _exit(127);
+}
+
+/// Looks `name` up in PATH (taken from envp, else the caller's) before fork, so the child
+/// only calls execve. Returns 0 and fills `out`, or -1 with errno.
+static int resolve_path(const char *name, char *const *envp, char *out, size_t outlen) {
+    if (strchr(name, '/')) {
+        if (strlen(name) >= outlen) { errno = ENAMETOOLONG; return -1; }
+        strcpy(out, name);
+        return 0;
+    }
+    const char *path = NULL;
+    if (envp) {
+        for (char *const *e = envp; *e; e++)
+            if (strncmp(*e, "PATH=", 5) == 0) { path = *e + 5; break; }
+    } else {
+        path = getenv("PATH");
+    }
+    if (!path) path = "/usr/local/bin:/usr/bin:/bin";
+    int saw_eacces = 0;
+    const char *p = path;
+    while (1) {
+        const char *end = strchr(p, ':');
+        size_t dlen = end ? (size_t)(end - p) : strlen(p);
+        if (dlen + 1 + strlen(name) + 1 <= outlen) {
+            if (dlen == 0) { out[0] = '.'; dlen = 1; } else memcpy(out, p, dlen);
+            out[dlen] = '/';
+            strcpy(out + dlen + 1, name);
+            struct stat st;
+            if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+                if (access(out, X_OK) == 0) return 0;
+                saw_eacces = 1;
+            }
+        }
+        if (!end) break;
+        p = end + 1;
+    }
+    errno = saw_eacces ? EACCES : ENOENT;
+    return -1;
+}
+
+/// Runs in the child that will exec: every step is a raw syscall.
+static _Noreturn void child_exec(const st_spawn_attr *a, const char *exe, int errfd, int old_errfd_is_high) {
+    (void)old_errfd_is_high;
+    // Signals: defaults (or kept ignores), then an empty mask.
+    if (a->reset_signals) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        for (int s = 1; s < 65; s++) {
+            if (s == SIGKILL || s == SIGSTOP) continue;
+            sa.sa_handler = (a->ignore_mask & (1ULL << (s - 1))) ? SIG_IGN : SIG_DFL;
+            sigaction(s, &sa, NULL);  // glibc-internal signals fail with EINVAL: fine
+        }
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    if (a->new_session && !a->daemon && setsid() < 0) fail_child(errfd, ST_STAGE_SETSID);
+    if (!a->new_session && !a->daemon && a->pgid >= 0 && setpgid(0, a->pgid) < 0)
+        fail_child(errfd, ST_STAGE_SETPGID);
+    if (a->cwd && chdir(a->cwd) < 0) fail_child(errfd, ST_STAGE_CHDIR);
+    if (a->umask_value >= 0) umask((mode_t)a->umask_value);
+
+    // fds: move every source above every target first, then dup2 into place.
+    int maxtarget = 2;
+    for (int i = 0; i < a->fd_map_count; i++)
+        if (a->fd_map[2 * i] > maxtarget) maxtarget = a->fd_map[2 * i];
+    int floor = maxtarget + 1;
+    if (errfd < floor) {
+        int moved = fcntl(errfd, F_DUPFD_CLOEXEC, floor + a->fd_map_count + 1);
+        if (moved < 0) fail_child(errfd, ST_STAGE_FDS);
+        errfd = moved;
+    }
+    int high[64];
+    int n = a->fd_map_count > 64 ? 64 : a->fd_map_count;
+    for (int i = 0; i < n; i++) {
+        int src = a->fd_map[2 * i + 1];
+        high[i] = -1;
+        if (src < 0) continue;
+        int h = fcntl(src, F_DUPFD_CLOEXEC, floor);
+        if (h < 0) fail_child(errfd, ST_STAGE_FDS);
+        high[i] = h;
+    }
+    for (int i = 0; i < n; i++) {
+        int target = a->fd_map[2 * i];
+        if (high[i] < 0) { close(target); continue; }
+        if (dup2(high[i], target) < 0) fail_child(errfd, ST_STAGE_FDS);
+    }
+    if (a->close_other_fds) {
+        for (int fd = 0; fd <= maxtarget; fd++) {
+            int mapped = 0;
+            for (int i = 0; i < n; i++) if (a->fd_map[2 * i] == fd) { mapped = 1; break; }
+            if (!mapped && fd != errfd) close(fd);
+        }
+        // Everything above the targets except the error pipe (close-on-exec: gone at exec).
+        if (errfd > floor) st_close_range((unsigned)floor, (unsigned)errfd - 1, 0);
+        st_close_range((unsigned)errfd + 1, ~0U, 0);
+    }
+    if (a->ctty_fd >= 0 && ioctl(a->ctty_fd, TIOCSCTTY, 0) < 0) fail_child(errfd, ST_STAGE_CTTY);
+
+    if (a->switch_user) {
+        if (setgroups((size_t)a->group_count, a->groups) < 0) fail_child(errfd, ST_STAGE_USER);
+        if (setgid(a->gid) < 0) fail_child(errfd, ST_STAGE_USER);
+        if (setuid(a->uid) < 0) fail_child(errfd, ST_STAGE_USER);
+    }
+    execve(exe, a->argv, a->envp ? a->envp : environ);
+    fail_child(errfd, ST_STAGE_EXEC);
+}
+
+int st_spawn(const st_spawn_attr *a, pid_t *out_pid, int *stage) {
+    *stage = ST_STAGE_NONE;
+    char exe[PATH_MAX];
+    if (resolve_path(a->path ? a->path : a->argv[0], a->envp, exe, sizeof exe) < 0) {
+        *stage = ST_STAGE_EXEC;
+        return -1;
+    }
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0) { *stage = ST_STAGE_PIPE; return -1; }
+
+    // No signal handler may run in the child before it resets the dispositions.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t child = fork();
+    if (child == 0) {
+        close(pipefd[0]);
+        if (a->daemon) {
+            if (setsid() < 0) fail_child(pipefd[1], ST_STAGE_SETSID);
+            pid_t grandchild = fork();
+            if (grandchild < 0) fail_child(pipefd[1], ST_STAGE_FORK2);
+            if (grandchild > 0) _exit(0);
+            report(pipefd[1], MSG_PID, (int)getpid(), 0);
+        }
+        child_exec(a, exe, pipefd[1], 0);
+    }
+    int fork_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(pipefd[1]);
+    if (child < 0) {
+        close(pipefd[0]);
+        errno = fork_errno;
+        *stage = ST_STAGE_FORK;
+        return -1;
+    }
+    pid_t target = a->daemon ? -1 : child;
+    int err = 0, err_stage = 0;
+    int msg[3];
+    for (;;) {
+        ssize_t r = read(pipefd[0], msg, sizeof msg);
+        if (r < 0 && errno == EINTR) continue;
+        if (r != (ssize_t)sizeof msg) break;  // EOF: exec succeeded (or everyone exited)
+        if (msg[0] == MSG_PID) target = (pid_t)msg[1];
+        else if (msg[0] == MSG_ERROR) { err = msg[1]; err_stage = msg[2]; }
+    }
+    close(pipefd[0]);
+    if (a->daemon || err) {
+        // Reap the intermediate child (daemon) or the failed child.
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    }
+    if (err) {
+        errno = err;
+        *stage = err_stage;
+        return -1;
+    }
+    if (target <= 0) { errno = ECHILD; *stage = ST_STAGE_FORK2; return -1; }
+    *out_pid = target;
+    return 0;
+}

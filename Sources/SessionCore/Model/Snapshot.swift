@@ -1,0 +1,147 @@
+/// A process group (credentials(7), "process group"): the unit of job control.
+public struct ProcessGroup: Hashable, Sendable {
+    public var pgid: Int32
+    public var sid: Int32
+    /// Member pids, ascending.
+    public var members: [Int32]
+    /// The process whose pid is the pgid still exists.
+    public var leaderPresent: Bool
+    /// It is its terminal's foreground group (pgid == the session's tpgid).
+    public var isForeground: Bool
+    /// POSIX orphaned: no member has a parent in another group of the same session
+    /// (kernel/exit.c will_become_orphaned_pgrp: zombies and children of init don't count).
+    public var isOrphaned: Bool
+    /// Some member is stopped (state T).
+    public var hasStopped: Bool
+}
+
+/// A session (credentials(7), "session"): groups sharing at most one controlling terminal.
+public struct Session: Hashable, Sendable {
+    public var sid: Int32
+    /// The leader's pid when it is still alive (pid == sid), nil when the leader is gone.
+    public var leader: Int32?
+    /// Controlling terminal name and device, when the session has one.
+    public var tty: String?
+    public var ttyDevice: UInt64
+    /// The terminal's foreground group (stat field 8 of its members), nil when none.
+    public var foregroundPgid: Int32?
+    /// Groups, ascending by pgid.
+    public var groups: [ProcessGroup]
+
+    public var processCount: Int { groups.reduce(0) { $0 + $1.members.count } }
+}
+
+/// One consistent picture of the machine's sessions, groups and processes.
+public struct Snapshot: Sendable {
+    /// Every process read, user and kernel, by pid.
+    public var processes: [Int32: ProcessInfo]
+    /// User sessions (no kernel threads), ascending by sid.
+    public var sessions: [Session]
+    /// Kernel threads (PF_KTHREAD), ascending by pid: kept apart from user sessions.
+    public var kernelThreads: [Int32]
+    /// Children of each pid, ascending.
+    public var children: [Int32: [Int32]]
+    /// sessiontop's own pid and the sid and tty of its session (for "my terminal").
+    public var selfPid: Int32
+    public var selfSid: Int32?
+    public var selfTTY: String?
+    /// Clock ticks per second (sysconf(_SC_CLK_TCK)) and uptime when taken, in seconds.
+    public var clockTicks: UInt64
+    public var uptime: Double
+    /// The machine's name (uname nodename).
+    public var hostname: String
+
+    public init(processes: [Int32: ProcessInfo], selfPid: Int32, clockTicks: UInt64 = 100,
+                uptime: Double = 0, hostname: String = "") {
+        self.processes = processes
+        self.selfPid = selfPid
+        self.clockTicks = clockTicks
+        self.uptime = uptime
+        self.hostname = hostname
+        self.sessions = []
+        self.kernelThreads = []
+        self.children = [:]
+        self.selfSid = processes[selfPid]?.sid
+        self.selfTTY = processes[selfPid]?.tty
+        build()
+    }
+
+    public func process(_ pid: Int32) -> ProcessInfo? { processes[pid] }
+    public func session(_ sid: Int32) -> Session? { sessions.first { $0.sid == sid } }
+    public func group(_ pgid: Int32) -> ProcessGroup? {
+        for s in sessions { if let g = s.groups.first(where: { $0.pgid == pgid }) { return g } }
+        return nil
+    }
+
+    /// Builds sessions, groups and the child lists from `processes`.
+    mutating func build() {
+        var bySession: [Int32: [Int32: [Int32]]] = [:]
+        var kthreads: [Int32] = []
+        var kids: [Int32: [Int32]] = [:]
+        for (pid, p) in processes {
+            kids[p.ppid, default: []].append(pid)
+            if p.isKernelThread { kthreads.append(pid); continue }
+            bySession[p.sid, default: [:]][p.pgid, default: []].append(pid)
+        }
+        for k in kids.keys { kids[k]!.sort() }
+        children = kids
+        kernelThreads = kthreads.sorted()
+        var out: [Session] = []
+        out.reserveCapacity(bySession.count)
+        for (sid, groupsByPgid) in bySession {
+            // The session's terminal and foreground group: any member that still has it.
+            var ttyDev: UInt64 = 0
+            var ttyName: String?
+            var fg: Int32?
+            for (_, members) in groupsByPgid {
+                for pid in members {
+                    let p = processes[pid]!
+                    if p.ttyDevice != 0 && ttyDev == 0 { ttyDev = p.ttyDevice; ttyName = p.tty }
+                    if p.ttyDevice != 0 && p.tpgid > 0 && fg == nil { fg = p.tpgid }
+                }
+            }
+            var groups: [ProcessGroup] = []
+            for (pgid, unsorted) in groupsByPgid {
+                let members = unsorted.sorted()
+                var orphaned = true
+                var stopped = false
+                for pid in members {
+                    let p = processes[pid]!
+                    if p.state.isStopped { stopped = true }
+                    if p.state.isGone || p.ppid == 1 || p.ppid == 0 { continue }
+                    if let parent = processes[p.ppid], parent.pgid != pgid, parent.sid == sid {
+                        orphaned = false
+                    }
+                }
+                groups.append(ProcessGroup(pgid: pgid, sid: sid, members: members,
+                                           leaderPresent: processes[pgid]?.pgid == pgid,
+                                           isForeground: fg == pgid, isOrphaned: orphaned,
+                                           hasStopped: stopped))
+            }
+            groups.sort { $0.pgid < $1.pgid }
+            out.append(Session(sid: sid, leader: processes[sid]?.sid == sid ? sid : nil,
+                               tty: ttyName, ttyDevice: ttyDev, foregroundPgid: fg, groups: groups))
+        }
+        out.sort { $0.sid < $1.sid }
+        sessions = out
+    }
+
+    /// The session sessiontop runs in.
+    public var selfSession: Session? { selfSid.flatMap { session($0) } }
+
+    /// Processes of a session in tree order within each group: (pid, depth) pairs where depth
+    /// counts ancestors inside the same group.
+    public func treeOrder(of group: ProcessGroup) -> [(pid: Int32, depth: Int)] {
+        let members = Set(group.members)
+        var out: [(Int32, Int)] = []
+        func visit(_ pid: Int32, _ depth: Int) {
+            out.append((pid, depth))
+            for c in children[pid] ?? [] where members.contains(c) { visit(c, depth + 1) }
+        }
+        for pid in group.members {
+            let parent = processes[pid]!.ppid
+            if !members.contains(parent) || parent == pid { visit(pid, 0) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,109 @@
+/// A cursor over raw /proc bytes. Parsers work on bytes, never on `String`: it is what keeps
+/// a full scan near the C floor (see swift-on-linux-notes.md: String/split costs 2x).
+struct ByteScanner {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index: Int
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>, from index: Int = 0) {
+        self.bytes = bytes
+        self.index = index
+    }
+
+    var atEnd: Bool { index >= bytes.count }
+
+    mutating func skipSpaces() {
+        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 { index += 1 }
+    }
+
+    /// Skips one whitespace-separated token.
+    mutating func skipToken() {
+        skipSpaces()
+        while index < bytes.count, bytes[index] != 0x20, bytes[index] != 0x0A { index += 1 }
+    }
+
+    /// A signed decimal integer, after optional spaces.
+    mutating func int64() -> Int64? {
+        skipSpaces()
+        var negative = false
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
+        let start = index
+        var value: Int64 = 0
+        while index < bytes.count {
+            let d = bytes[index] &- 0x30
+            if d > 9 { break }
+            value = value &* 10 &+ Int64(d)
+            index += 1
+        }
+        if index == start { return nil }
+        return negative ? -value : value
+    }
+
+    /// An unsigned decimal integer, after optional spaces.
+    mutating func uint64() -> UInt64? {
+        skipSpaces()
+        let start = index
+        var value: UInt64 = 0
+        while index < bytes.count {
+            let d = bytes[index] &- 0x30
+            if d > 9 { break }
+            value = value &* 10 &+ UInt64(d)
+            index += 1
+        }
+        return index == start ? nil : value
+    }
+
+    /// Unsigned integer in the given radix (8 or 16), after optional spaces.
+    mutating func unsigned(radix: UInt64) -> UInt64? {
+        skipSpaces()
+        let start = index
+        var value: UInt64 = 0
+        while index < bytes.count {
+            let c = bytes[index]
+            let d: UInt64
+            switch c {
+            case 0x30...0x39: d = UInt64(c - 0x30)
+            case 0x61...0x66: d = UInt64(c - 0x61 + 10)
+            case 0x41...0x46: d = UInt64(c - 0x41 + 10)
+            default: d = 99
+            }
+            if d >= radix { break }
+            value = value &* radix &+ d
+            index += 1
+        }
+        return index == start ? nil : value
+    }
+
+    /// One byte, after optional spaces.
+    mutating func byte() -> UInt8? {
+        skipSpaces()
+        guard index < bytes.count else { return nil }
+        defer { index += 1 }
+        return bytes[index]
+    }
+
+    /// Moves to the start of the next line; false at the end.
+    mutating func nextLine() -> Bool {
+        while index < bytes.count, bytes[index] != 0x0A { index += 1 }
+        guard index < bytes.count else { return false }
+        index += 1
+        return index < bytes.count
+    }
+
+    /// True (and moves past it) if the bytes at the cursor start with `prefix`.
+    mutating func consume(_ prefix: StaticString) -> Bool {
+        let n = prefix.utf8CodeUnitCount
+        guard index + n <= bytes.count else { return false }
+        let p = prefix.utf8Start
+        for i in 0..<n where bytes[index + i] != p[i] { return false }
+        index += n
+        return true
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Runs a byte parser over an array (tests and fixtures; the scanner passes its buffer).
+    @inlinable
+    func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try withUnsafeBufferPointer(body)
+    }
+}

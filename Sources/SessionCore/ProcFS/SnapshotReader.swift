@@ -1,0 +1,237 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a scan reads beyond `stat` and `status`, which it always reads.
+public struct ScanOptions: Sendable {
+    /// Which processes get the slow-changing details (argv, exe, cwd, fds).
+    public enum Details: Sendable {
+        /// Every process.
+        case all
+        /// Only these pids (plus every process not in `previous` or whose start time changed);
+        /// the others keep what `previous` had.
+        case refresh(Set<Int32>, previous: Snapshot)
+    }
+
+    public var details: Details = .all
+    /// Read `fdinfo/<n>` (flags, offset) for these pids' fds: one more open per fd.
+    public var fdInfoFor: Set<Int32> = []
+    /// Read `fdinfo` for every process.
+    public var fdInfoForAll: Bool = false
+    /// Stat fd targets that are paths, to tell files from directories and devices.
+    public var statFdTargets: Bool = true
+
+    public init(details: Details = .all, fdInfoFor: Set<Int32> = [], fdInfoForAll: Bool = false) {
+        self.details = details
+        self.fdInfoFor = fdInfoFor
+        self.fdInfoForAll = fdInfoForAll
+    }
+}
+
+/// Reads a /proc tree into a `Snapshot`. Processes that vanish mid-scan are dropped; fields
+/// the caller may not read are `.unknown(.permissionDenied)`.
+public final class SnapshotReader {
+    public let proc: ProcReader
+    public let drivers: TTYDrivers
+    private var users = UserNames()
+    private let pageSize: Int64
+    public let clockTicks: UInt64
+
+    public init(root: String = "/proc") throws(ProcReader.OpenError) {
+        proc = try ProcReader(root: root)
+        if case .success(let bytes) = proc.readRootFile("tty/drivers") {
+            drivers = TTYDrivers.parse(String(decoding: bytes, as: UTF8.self))
+        } else {
+            drivers = .fallback
+        }
+        pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
+        clockTicks = UInt64(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    public var rootPath: String { proc.rootPath }
+
+    /// The pid sessiontop runs as in this tree: `self` when the tree has it, else getpid().
+    public lazy var selfPid: Int32 = proc.selfPid() ?? getpid()
+
+    public func snapshot(options: ScanOptions = ScanOptions()) -> Snapshot {
+        let pids = proc.pids()
+        var processes: [Int32: ProcessInfo] = [:]
+        processes.reserveCapacity(pids.count)
+        for pid in pids {
+            if let p = readProcess(pid, options: options) { processes[pid] = p }
+        }
+        var uptime = 0.0
+        if case .success(let b) = proc.readRootFile("uptime") {
+            uptime = Double(String(decoding: b.prefix { $0 != 0x20 }, as: UTF8.self)) ?? 0
+        }
+        return Snapshot(processes: processes, selfPid: selfPid, clockTicks: clockTicks,
+                        uptime: uptime, hostname: Self.hostname())
+    }
+
+    /// Reads one process; nil if it does not exist or vanished while being read.
+    public func readProcess(_ pid: Int32, options: ScanOptions = ScanOptions()) -> ProcessInfo? {
+        guard case .success(let dir) = proc.openProcess(pid) else { return nil }
+        defer { close(dir) }
+
+        let statResult = proc.read(dirfd: dir, "stat") { bytes in try? StatParser.parse(bytes) }
+        guard case .success(let parsed) = statResult, let stat = parsed else { return nil }
+        guard case .success(let status) = proc.read(dirfd: dir, "status", { StatusParser.parse($0) })
+        else { return nil }
+
+        let state = ProcessState(letter: stat.state)
+        let uid = status.uids.first ?? 0
+        let euid = status.uids.count > 1 ? status.uids[1] : uid
+        let gid = status.gids.first ?? 0
+        let egid = status.gids.count > 1 ? status.gids[1] : gid
+
+        var signals = SignalDispositions(
+            ignored: SignalSet(mask: status.sigIgnored),
+            caught: SignalSet(mask: status.sigCaught),
+            pending: SignalSet(mask: status.sigPending | status.sharedPending),
+            blocked: SignalSet(mask: status.sigBlocked))
+        if status.threads > 1 && !stat.isKernelThread {
+            readThreadMasks(dir: dir, into: &signals)
+        }
+
+        var info = ProcessInfo(
+            pid: pid, ppid: stat.ppid, pgid: stat.pgid, sid: stat.sid, tpgid: stat.tpgid,
+            state: state, comm: stat.comm, argv: .known([]), exe: .unknown(.notApplicable),
+            uid: uid, euid: euid, gid: gid, egid: egid, user: users.name(uid),
+            startTime: stat.startTime, threads: stat.threads,
+            ttyDevice: UInt64(stat.ttyNr), tty: drivers.name(forDevice: UInt64(stat.ttyNr)),
+            cwd: .unknown(.notApplicable),
+            umask: status.umask.map { .known($0) } ?? .unknown(.notApplicable),
+            fds: .unknown(.notApplicable), signals: signals,
+            isKernelThread: stat.isKernelThread, cpuTicks: stat.utime + stat.stime,
+            rssBytes: stat.rssPages * pageSize)
+
+        // Kernel threads have no argv, cwd, exe or fds of their own; zombies have lost them.
+        if stat.isKernelThread || state.isGone { return info }
+
+        if case .refresh(let fresh, let previous) = options.details, !fresh.contains(pid),
+           let old = previous.processes[pid], old.startTime == stat.startTime {
+            info.argv = old.argv
+            info.exe = old.exe
+            info.cwd = old.cwd
+            info.fds = old.fds
+            return info
+        }
+
+        switch proc.read(dirfd: dir, "cmdline", { CmdlineParser.parse($0) }) {
+        case .success(let argv): info.argv = .known(argv)
+        case .failure(let e):
+            if e.meansVanished { return nil }
+            info.argv = .unknown(UnknownReason(e))
+        }
+        info.exe = link(dir, "exe")
+        info.cwd = link(dir, "cwd")
+        let withInfo = options.fdInfoForAll || options.fdInfoFor.contains(pid)
+        info.fds = readFds(dir: dir, withInfo: withInfo, statTargets: options.statFdTargets)
+        // A process that died while we read it shows ENOENT everywhere: drop it.
+        if info.cwd.unknownReason == .vanished && info.exe.unknownReason == .vanished {
+            return nil
+        }
+        return info
+    }
+
+    /// `/proc/<pid>/environ`, NUL-split (relaunch needs it).
+    public func environment(of pid: Int32) -> Field<[[UInt8]]> {
+        guard case .success(let dir) = proc.openProcess(pid) else { return .unknown(.vanished) }
+        defer { close(dir) }
+        return Field(proc.read(dirfd: dir, "environ") { CmdlineParser.parse($0) })
+    }
+
+    private func link(_ dir: Int32, _ name: String) -> Field<[UInt8]> {
+        switch proc.readLink(dirfd: dir, name) {
+        case .success(let b): return .known(b)
+        case .failure(let e): return .unknown(UnknownReason(e))
+        }
+    }
+
+    /// SigBlk and SigPnd are per thread: union (and intersection) over `task/*/status`.
+    private func readThreadMasks(dir: Int32, into signals: inout SignalDispositions) {
+        guard case .success(let tids) = proc.listNumeric(dirfd: dir, "task") else { return }
+        var any = signals.blocked.mask
+        var all = UInt64.max
+        var pending = signals.pending.mask
+        for tid in tids {
+            guard case .success(let st) = proc.read(dirfd: dir, "task/\(tid)/status", { StatusParser.parse($0) })
+            else { continue }
+            any |= st.sigBlocked
+            all &= st.sigBlocked
+            pending |= st.sigPending
+        }
+        signals.blocked = SignalSet(mask: any)
+        signals.blockedInAllThreads = SignalSet(mask: all == UInt64.max ? signals.blocked.mask : all)
+        signals.pending = SignalSet(mask: pending)
+    }
+
+    private func readFds(dir: Int32, withInfo: Bool, statTargets: Bool) -> Field<[OpenFile]> {
+        let numbers: [Int32]
+        switch proc.listNumeric(dirfd: dir, "fd") {
+        case .success(let n): numbers = n
+        case .failure(let e): return .unknown(UnknownReason(e))
+        }
+        var files: [OpenFile] = []
+        files.reserveCapacity(numbers.count)
+        for fd in numbers {
+            let path = "fd/\(fd)"
+            guard case .success(let target) = proc.readLink(dirfd: dir, path) else { continue }
+            var kind = FdTargetParser.classify(target)
+            var device: UInt64?
+            if statTargets && (kind == .regular || kind == .tty),
+               case .success(let st) = proc.stat(dirfd: dir, path) {
+                switch st.st_mode & S_IFMT {
+                case S_IFDIR: kind = .directory
+                case S_IFCHR:
+                    device = UInt64(st.st_rdev)
+                    kind = Self.isTerminalMajor(TTYDrivers.split(UInt64(st.st_rdev)).major) ? .tty : .device
+                case S_IFBLK: kind = .device
+                case S_IFIFO: kind = .fifo
+                case S_IFSOCK: kind = .socket
+                default: break
+                }
+            }
+            var file = OpenFile(fd: fd, target: target, kind: kind, device: device)
+            if withInfo {
+                file.info = Field(proc.read(dirfd: dir, "fdinfo/\(fd)") { FdInfoParser.parse($0) }
+                    .flatMap { $0.map { .success($0) } ?? .failure(.invalid) })
+            }
+            files.append(file)
+        }
+        return .known(files)
+    }
+
+    /// Majors of terminal devices (Documentation/admin-guide/devices.txt): 4 tty/ttyS,
+    /// 5 tty/console, 136-143 pts, 188 ttyUSB, 204 low-density serial, and anything
+    /// `/proc/tty/drivers` lists as a terminal.
+    private static func isTerminalMajor(_ major: UInt32) -> Bool {
+        major == 4 || major == 5 || (136...143).contains(major) || major == 188 || major == 204 || major == 166
+    }
+
+    static func hostname() -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buf, 255) == 0 else { return "" }
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// uid → user name, cached (getpwuid_r; the number itself when there is no entry).
+struct UserNames {
+    private var cache: [UInt32: String] = [:]
+
+    mutating func name(_ uid: UInt32) -> String {
+        if let n = cache[uid] { return n }
+        var pwd = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buf = [CChar](repeating: 0, count: 4096)
+        let name: String
+        if getpwuid_r(uid, &pwd, &buf, buf.count, &result) == 0, result != nil, let p = pwd.pw_name {
+            name = String(cString: p)
+        } else {
+            name = String(uid)
+        }
+        cache[uid] = name
+        return name
+    }
+}

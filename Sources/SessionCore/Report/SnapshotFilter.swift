@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which part of a snapshot to show: the CLI's `--pid/--sid/--tty/--user`.
+public struct SnapshotFilter: Sendable {
+    public var pid: Int32?
+    public var sid: Int32?
+    public var tty: String?
+    public var user: String?
+
+    public init(pid: Int32? = nil, sid: Int32? = nil, tty: String? = nil, user: String? = nil) {
+        self.pid = pid
+        self.sid = sid
+        self.tty = tty
+        self.user = user
+    }
+
+    public enum Failure: Error, Hashable, Sendable, CustomStringConvertible {
+        case noSuchProcess(Int32)
+        case kernelThread(Int32)
+        case noSuchSession(Int32)
+        case noSuchTTY(String)
+        case noSuchUser(String)
+        public var description: String {
+            switch self {
+            case .noSuchProcess(let p): return "no process with pid \(p)"
+            case .kernelThread(let p): return "pid \(p) is a kernel thread: it belongs to no user session"
+            case .noSuchSession(let s): return "no session with sid \(s)"
+            case .noSuchTTY(let t): return "no session has \(t) as its controlling terminal"
+            case .noSuchUser(let u): return "no user named \(u)"
+            }
+        }
+    }
+
+    /// `pts/3`, `/dev/pts/3` and `3` (for pts) all name the same terminal.
+    public static func normalizeTTY(_ name: String) -> String {
+        var n = name
+        if n.hasPrefix("/dev/") { n.removeFirst(5) }
+        if !n.isEmpty, n.allSatisfy(\.isNumber) { n = "pts/" + n }
+        return n
+    }
+
+    /// The sessions to show, each keeping only the processes that pass the filter.
+    public func apply(to snapshot: Snapshot) throws(Failure) -> [Session] {
+        var sessions = snapshot.sessions
+        if let pid {
+            guard let p = snapshot.processes[pid] else { throw .noSuchProcess(pid) }
+            if p.isKernelThread { throw .kernelThread(pid) }
+            sessions = sessions.filter { $0.sid == p.sid }
+        }
+        if let sid {
+            guard sessions.contains(where: { $0.sid == sid }) || snapshot.session(sid) != nil
+            else { throw .noSuchSession(sid) }
+            sessions = sessions.filter { $0.sid == sid }
+        }
+        if let tty {
+            let want = Self.normalizeTTY(tty)
+            guard snapshot.sessions.contains(where: { $0.tty == want }) else { throw .noSuchTTY(want) }
+            sessions = sessions.filter { $0.tty == want }
+        }
+        if let user {
+            let known = snapshot.processes.values.contains { $0.user == user } || getpwnam(user) != nil
+                || UInt32(user) != nil
+            guard known else { throw .noSuchUser(user) }
+            sessions = sessions.compactMap { s in
+                var s = s
+                s.groups = s.groups.compactMap { g in
+                    var g = g
+                    g.members = g.members.filter {
+                        let p = snapshot.processes[$0]!
+                        return p.user == user || String(p.uid) == user
+                    }
+                    return g.members.isEmpty ? nil : g
+                }
+                return s.groups.isEmpty ? nil : s
+            }
+        }
+        return sessions
+    }
+}

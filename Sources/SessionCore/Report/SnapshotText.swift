@@ -1,0 +1,58 @@
+/// The `snapshot` text tree: sessions → groups → processes, marked as `ps j` marks them
+/// (`s` session leader, `+` in the foreground group).
+public enum SnapshotText {
+    public static func render(_ snapshot: Snapshot, sessions: [Session]) -> String {
+        var out = ""
+        for s in sessions {
+            let leader: String
+            if let l = s.leader, let p = snapshot.processes[l] { leader = "leader \(l) \(p.commText)" }
+            else { leader = "leader gone" }
+            out += "session \(s.sid)  tty \(s.tty ?? "none")  \(leader)"
+            if let fg = s.foregroundPgid { out += "  foreground group \(fg)" }
+            out += "\n"
+            for g in s.groups {
+                var tags: [String] = [g.isForeground ? "foreground" : "background"]
+                if g.isOrphaned { tags.append("orphaned") }
+                if g.hasStopped { tags.append("stopped") }
+                if !g.leaderPresent { tags.append("leader gone") }
+                out += "  group \(g.pgid)  \(tags.joined(separator: ", "))\n"
+                for (pid, depth) in snapshot.treeOrder(of: g) {
+                    guard let p = snapshot.processes[pid] else { continue }
+                    out += "    " + String(repeating: "  ", count: depth)
+                    out += pad(String(pid), 7) + " " + pad(stat(p, s), 4) + " " + pad(p.user, 9) + " "
+                    out += p.commandLine + "\n"
+                }
+            }
+        }
+        return out
+    }
+
+    /// `Ss+`: state, `s` for a session leader, `+` for the foreground group (ps(1) STAT).
+    public static func stat(_ p: ProcessInfo, _ s: Session) -> String {
+        var t = String(p.state.letter)
+        if p.isSessionLeader { t += "s" }
+        if let fg = s.foregroundPgid, fg == p.pgid { t += "+" }
+        return t
+    }
+
+    static func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+    }
+}
+
+extension HangupAnalysis {
+    /// For each event, every process's verdict for that event happening to its own session.
+    public static func ownSessionVerdicts(_ snapshot: Snapshot, sessions: [Session])
+        -> [HangupEvent: [Int32: Verdict]] {
+        var out: [HangupEvent: [Int32: Verdict]] = [:]
+        for event in HangupEvent.allCases {
+            var byPid: [Int32: Verdict] = [:]
+            for s in sessions {
+                let v = analyze(snapshot, session: s.sid, event: event)
+                for g in s.groups { for pid in g.members { if let x = v[pid] { byPid[pid] = x } } }
+            }
+            out[event] = byPid
+        }
+        return out
+    }
+}

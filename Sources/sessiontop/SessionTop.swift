@@ -1,0 +1,9 @@
+import ArgumentParser
+import SessionCore
+
+struct SessionTop: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sessiontop",
+        abstract: "See sessions, process groups and controlling terminals, and act on them.",
+        subcommands: [SnapshotCommand.self])
+}

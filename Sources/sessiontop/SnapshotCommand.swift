@@ -1,0 +1,42 @@
+import ArgumentParser
+import SessionCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct SnapshotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapshot",
+        abstract: "Print sessions → process groups → processes, as a tree or as JSON.")
+
+    @Flag(help: "Print the whole model as JSON.") var json = false
+    @OptionGroup var scope: ScopeOptions
+    @Option(help: "Only processes of this user (name or uid).") var user: String?
+    @Flag(help: "Also read fdinfo (open flags, offset) for every fd.") var fdinfo = false
+    @Option(help: ArgumentHelp("Read this /proc tree instead of /proc.", valueName: "dir"))
+    var procRoot = "/proc"
+
+    func run() throws {
+        let reader = try openReader(procRoot)
+        var options = ScanOptions()
+        if fdinfo { options.fdInfoForAll = true }
+        if let pid = scope.pid { options.fdInfoFor = [pid] }
+        let snap = reader.snapshot(options: options)
+        let filter = SnapshotFilter(pid: scope.pid, sid: scope.sid, tty: scope.tty, user: user)
+        let sessions = try fail { () throws(SnapshotFilter.Failure) in try filter.apply(to: snap) }
+        if json {
+            let verdicts = HangupAnalysis.ownSessionVerdicts(snap, sessions: sessions)
+            writeOut(SnapshotJSON.render(snap, sessions: sessions, verdicts: verdicts))
+        } else {
+            writeOut(Array(SnapshotText.render(snap, sessions: sessions).utf8))
+        }
+    }
+}
+
+/// `--pid / --sid / --tty`: which session(s) a command is about.
+struct ScopeOptions: ParsableArguments {
+    @Option(help: "The session of this process.") var pid: Int32?
+    @Option(help: "This session id.") var sid: Int32?
+    @Option(help: ArgumentHelp("The session whose controlling terminal this is (pts/3).", valueName: "name"))
+    var tty: String?
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import SessionCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A one-line error for the user and a non-zero exit: never a trace.
+struct UserError: Error, CustomStringConvertible {
+    let message: String
+    var code: Int32 = 1
+    var description: String { message }
+}
+
+/// Prints `sessiontop: message` on stderr and exits with `code`.
+func die(_ message: String, code: Int32 = 1) -> Never {
+    let line = "sessiontop: \(message)\n"
+    var bytes = Array(line.utf8)
+    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    exit(code)
+}
+
+/// Runs a throwing core call, turning its typed error into a one-line exit.
+func fail<T, E: Error & CustomStringConvertible>(_ body: () throws(E) -> T) -> T {
+    do {
+        return try body()
+    } catch {
+        die(error.description)
+    }
+}
+
+func openReader(_ root: String) throws -> SnapshotReader {
+    fail { () throws(ProcReader.OpenError) in try SnapshotReader(root: root) }
+}
+
+/// Writes all bytes to stdout; a closed pipe (`| head`) ends quietly.
+func writeOut(_ bytes: [UInt8]) {
+    signal(SIGPIPE, SIG_IGN)
+    var offset = 0
+    bytes.withUnsafeBytes { raw in
+        while offset < raw.count {
+            let n = write(1, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE { exit(0) }
+                die("cannot write output: \(Errno.current.message)")
+            }
+            offset += n
+        }
+    }
+}
