@@ -1,0 +1,44 @@
+import Testing
+import Glibc
+@testable import SessionCore
+
+@Suite struct SpawnTests {
+    @Test func execFailureComesBackAsError() {
+        var r = SpawnRequest(["/nonexistent/program", "x"])
+        r.fileDescriptors = [(0, nil), (1, 1), (2, 2)]
+        #expect(throws: SpawnError.self) { try Spawner.spawn(r) }
+        do { _ = try Spawner.spawn(r) } catch {
+            #expect(error.stage == .exec)
+            #expect(error.errno == Errno(ENOENT))
+        }
+    }
+
+    @Test func childRunsInNewSessionWithUmaskAndCwd() throws {
+        var r = SpawnRequest(["sleep", "30"])
+        r.newSession = true
+        r.umask = 0o027
+        r.workingDirectory = "/tmp"
+        let pid = try Spawner.spawn(r)
+        defer { kill(pid, SIGKILL); var s: Int32 = 0; waitpid(pid, &s, 0) }
+        #expect(getsid(pid) == pid)
+        let reader = try SnapshotReader()
+        let p = try #require(reader.readProcess(pid))
+        #expect(p.umask == .known(0o027))
+        #expect(p.cwdText == "/tmp")
+        #expect(p.sid == pid)
+    }
+
+    @Test func daemonIsNotALeaderAndHasNoTTY() throws {
+        var r = SpawnRequest(["sleep", "30"])
+        r.daemon = true
+        let pid = try Spawner.spawn(r)
+        defer { kill(pid, SIGKILL) }
+        let sid = getsid(pid)
+        #expect(sid != pid)
+        #expect(sid != getsid(0))
+        let reader = try SnapshotReader()
+        let p = try #require(reader.readProcess(pid))
+        #expect(p.ttyDevice == 0)
+        #expect(!p.isSessionLeader)
+    }
+}
