@@ -27,8 +27,9 @@ let package = Package(
             "SessionCore", "SessionUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "SessionCoreTests", dependencies: ["SessionCore", "CSessionShims"],
-                    resources: [.copy("Fixtures")]),
+        // Fixture /proc trees live in Tests/Fixtures, outside every target: their cwd/exe
+        // symlinks point at / and SwiftPM would walk them.
+        .testTarget(name: "SessionCoreTests", dependencies: ["SessionCore", "CSessionShims"]),
         .testTarget(name: "SessionUITests", dependencies: ["SessionUI", "SessionCore"],
                     resources: [.copy("Goldens")]),
         .testTarget(name: "EndToEndTests", dependencies: ["SessionCore", "CSessionShims"]),

@@ -50,7 +50,7 @@ public struct TTYDrivers: Hashable, Sendable {
         }
         guard let d = best else { return Self.fallbackName(major: major, minor: minor) }
         var base = d.path.hasPrefix("/dev/") ? String(d.path.dropFirst(5)) : d.path
-        if d.minorFirst == d.minorLast { return base }  // a single device: /dev/console
+        if d.minorFirst == d.minorLast && d.type != "serial" { return base }  // /dev/console
         if d.type.hasPrefix("pty:") || d.path == "/dev/pts" {
             base += "/"
             return base + String(minor - d.minorFirst)
