@@ -130,3 +130,18 @@ import CSessionShims
         #expect(sender.waitForExit(id, timeout: 5))
     }
 }
+
+extension ActionsSignalTests {
+    /// A stopped process holds SIGTERM pending: terminate() continues it, so no SIGKILL is needed.
+    @Test func terminateWakesAStoppedProcess() throws {
+        let pid = try Live.spawn(["sleep", "30"])
+        defer { Live.killAndReap(pid) }
+        let sender = try SignalSender()
+        let id = try Live.identity(pid)
+        #expect(sender.send(Signals.stop, to: .process(id)).allSent)
+        #expect(Live.waitUntil { (try? SnapshotReader())?.readProcess(pid)?.state == .stopped })
+        let reports = sender.terminate(id, timeout: 3)
+        #expect(reports.map(\.signal) == [Signals.term, Signals.cont])
+        #expect(Live.termSignal(Live.reap(pid)) == SIGTERM)
+    }
+}

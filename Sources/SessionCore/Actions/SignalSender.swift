@@ -239,14 +239,21 @@ public struct SignalSender {
         }
     }
 
-    /// SIGTERM, then SIGKILL if it has not exited after `timeout` seconds. Returns the reports.
+    /// SIGTERM (+ SIGCONT if stopped), then SIGKILL if it has not exited after `timeout` seconds.
+    /// Returns the reports, in order.
     public func terminate(_ id: ProcessIdentity, timeout: Double, force: Bool = false) -> [SignalReport] {
         let term = send(Signals.term, to: .process(id), force: force)
         guard term.allSent else { return [term] }
-        if waitForExit(id, timeout: timeout) { return [term] }
+        // A stopped process takes SIGTERM only when continued (kernel/signal.c): wake it.
+        var reports = [term]
+        if let st = stat(id.pid), st.startTime == id.startTime,
+           st.state == UInt8(ascii: "T") || st.state == UInt8(ascii: "t") {
+            reports.append(send(Signals.cont, to: .process(id), force: force))
+        }
+        if waitForExit(id, timeout: timeout) { return reports }
         let kill = send(Signals.kill, to: .process(id), force: force)
         if kill.allSent { _ = waitForExit(id, timeout: 2) }
-        return [term, kill]
+        return reports + [kill]
     }
 
     // MARK: -
