@@ -88,6 +88,7 @@ import CSessionShims
     }
 
     @Test func sessionIsResolvedAtSendTime() throws {
+        Live.becomeSubreaper()  // the shell's children are reparented to us, and reaped
         // A shell leading a new session with two background children in its session.
         let sh = try Live.spawn(["/bin/sh", "-c", "sleep 30 & sleep 30 & wait"]) { $0.newSession = true }
         defer { Live.killAndReap(sh) }
