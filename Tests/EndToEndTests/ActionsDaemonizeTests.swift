@@ -112,3 +112,32 @@ import Glibc
         #expect(badMask.status != 0 && badMask.stderr.hasPrefix("sessiontop: bad umask"))
     }
 }
+
+extension ActionsDaemonizeTests {
+    /// -o and -e to one file with -a: both streams land there, and a second run appends.
+    @Test func appendSharesOneFileForBothStreams() throws {
+        E2E.becomeSubreaper()
+        let dir = E2E.tempDir()
+        defer { E2E.removeTree(dir) }
+        let log = dir + "/both.log"
+        for i in 1...2 {
+            let r = E2E.run(["daemonize", "-a", "-o", log, "-e", log, "--", "/bin/sh", "-c", "echo out\(i); echo err\(i) >&2"])
+            #expect(r.status == 0, "\(r.stderr)")
+            if let pid = Int32(r.stdout.filter { $0.isNumber }) { E2E.reapWithin(pid, seconds: 3) }
+        }
+        #expect(E2E.waitUntil { E2E.readFile(log) == "out1\nerr1\nout2\nerr2\n" })
+        // Without -a the file starts over.
+        let r = E2E.run(["daemonize", "-o", log, "--", "/bin/sh", "-c", "echo fresh"])
+        if let pid = Int32(r.stdout.filter { $0.isNumber }) { E2E.reapWithin(pid, seconds: 3) }
+        #expect(E2E.waitUntil { E2E.readFile(log) == "fresh\n" })
+    }
+
+    /// -u is refused to a caller that is not root.
+    @Test func switchingUserNeedsRoot() throws {
+        try #require(geteuid() == 0, "needs root to run the binary as nobody")
+        let nobody = try #require(Daemonizer.lookUpUser("nobody"))
+        let r = E2E.runAs(nobody, ["daemonize", "-u", "root", "--", "sleep", "1"])
+        #expect(r.status == 1)
+        #expect(r.stderr == "sessiontop: -u needs root: only root can switch to another user\n")
+    }
+}

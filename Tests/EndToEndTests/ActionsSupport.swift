@@ -25,6 +25,35 @@ enum E2E {
         return Run(status: s, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
+    /// Runs the binary as another user (we are root), capturing both outputs.
+    static func runAs(_ user: Daemonizer.UserEntry, _ args: [String]) -> Run {
+        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
+        _ = outPipe.withUnsafeMutableBufferPointer { st_pipe2($0.baseAddress!, O_CLOEXEC) }
+        _ = errPipe.withUnsafeMutableBufferPointer { st_pipe2($0.baseAddress!, O_CLOEXEC) }
+        let pid = try? spawn([binary] + args) {
+            $0.user = (user.uid, user.gid, user.groups)
+            $0.environment = ["PATH=/usr/bin:/bin", "SWIFT_BACKTRACE=interactive=no"]
+            $0.workingDirectory = "/"
+            $0.fileDescriptors = [(1, outPipe[1]), (2, errPipe[1])]
+        }
+        close(outPipe[1]); close(errPipe[1])
+        defer { close(outPipe[0]); close(errPipe[0]) }
+        guard let pid else { return Run(status: -1, stdout: "", stderr: "spawn failed") }
+        func drain(_ fd: Int32) -> String {
+            var out: [UInt8] = []
+            var buf = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                out += buf[0..<n]
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+        let err = drain(errPipe[0]), out = drain(outPipe[0])
+        let status = reapWithin(pid, seconds: 10)
+        return Run(status: status.map { ($0 >> 8) & 0xff } ?? -1, stdout: out, stderr: err)
+    }
+
     static func becomeSubreaper() { _ = st_set_child_subreaper(1) }
 
     static func spawn(_ argv: [String], _ configure: (inout SpawnRequest) -> Void = { _ in }) throws -> Int32 {

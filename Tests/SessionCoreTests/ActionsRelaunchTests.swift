@@ -144,3 +144,27 @@ import CSessionShims
         #expect(Live.termSignal(Live.reap(pid)) == SIGKILL)
     }
 }
+
+extension ActionsRelaunchTests {
+    /// keep: the copy starts and the original is left alone.
+    @Test func keepLeavesTheOriginalRunning() throws {
+        Live.becomeSubreaper()
+        let dir = Live.tempDir()
+        defer { Live.removeTree(dir) }
+        let pid = try Live.spawn(["sleep", "43.5"])
+        defer { Live.killAndReap(pid) }
+        var options = RelaunchOptions()
+        options.keep = true
+        options.logPath = dir + "/k.log"
+        let plan = try Relauncher.plan(pid: pid, options: options, reader: try SnapshotReader())
+        #expect(!plan.endOriginal)
+        #expect(plan.preview.contains("  then:   keep the original running"))
+        let outcome = try Relauncher.execute(plan)
+        let newPid = try #require(outcome.newPid)
+        defer { Live.killAndReap(newPid) }
+        #expect(outcome.ended.isEmpty && !outcome.originalGone)
+        var status: Int32 = 0
+        #expect(waitpid(pid, &status, WNOHANG) == 0)
+        #expect(try SnapshotReader().readProcess(newPid)?.argv.value?.map { SafeText.display($0) } == ["sleep", "43.5"])
+    }
+}
