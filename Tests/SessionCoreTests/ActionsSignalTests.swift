@@ -146,3 +146,15 @@ extension ActionsSignalTests {
         #expect(Live.termSignal(Live.reap(pid)) == SIGTERM)
     }
 }
+
+extension ActionsSignalTests {
+    @Test func menuListsEverySignalOnceCommonFirst() {
+        let all = SignalMenu.all
+        #expect(all.count == 62 && Set(all).count == 62)
+        #expect(Array(all.prefix(4)) == [Signals.term, Signals.int, Signals.hup, Signals.kill])
+        #expect(!all.contains(32) && !all.contains(33))
+        #expect(SignalMenu.needsConfirmation(Signals.kill) && SignalMenu.needsConfirmation(Signals.stop))
+        #expect(!SignalMenu.needsConfirmation(Signals.cont) && !SignalMenu.needsConfirmation(28))
+        #expect(SignalMenu.common.allSatisfy { !Signals.meaning(of: $0).hasPrefix("signal ") })
+    }
+}

@@ -279,7 +279,26 @@ public enum Relauncher {
     }
 
     /// Starts the copy, then (unless `keep`) ends the original through the safe sender.
+    /// Blocks up to `termTimeout` (+2 s) while the original ends: a UI may call `start` and
+    /// `endOriginal` separately, the second off its event loop.
     public static func execute(_ plan: RelaunchPlan, sender: SignalSender? = nil) throws(RelaunchError) -> RelaunchOutcome {
+        let newPid = try start(plan)
+        var ended: [SignalReport] = []
+        var gone = false
+        if plan.endOriginal { (ended, gone) = endOriginal(plan, sender: sender) }
+        return RelaunchOutcome(newPid: newPid, ended: ended, originalGone: gone)
+    }
+
+    /// SIGTERM (SIGCONT if stopped), SIGKILL after the timeout, all checked against the
+    /// original's identity. Returns the reports and whether it is gone.
+    public static func endOriginal(_ plan: RelaunchPlan, sender: SignalSender? = nil) -> ([SignalReport], Bool) {
+        guard let s = sender ?? (try? SignalSender()) else { return ([], false) }
+        let reports = s.terminate(plan.original, timeout: plan.termTimeout)
+        return (reports, s.waitForExit(plan.original, timeout: 0))
+    }
+
+    /// Starts the copy only. Returns its pid (for tmux, the pane's; nil for systemd-run).
+    public static func start(_ plan: RelaunchPlan) throws(RelaunchError) -> Int32? {
         var newPid: Int32?
         switch plan.via {
         case .daemonize:
@@ -308,13 +327,7 @@ public enum Relauncher {
                 newPid = Int32(String(decoding: out, as: UTF8.self).filter { $0.isNumber })
             }
         }
-        var ended: [SignalReport] = []
-        var gone = false
-        if plan.endOriginal, let s = sender ?? (try? SignalSender()) {
-            ended = s.terminate(plan.original, timeout: plan.termTimeout)
-            gone = s.waitForExit(plan.original, timeout: 0)
-        }
-        return RelaunchOutcome(newPid: newPid, ended: ended, originalGone: gone)
+        return newPid
     }
 
     /// `$XDG_STATE_HOME/sessiontop/<comm>-<pid>-<YYYYmmdd-HHMMSS>.log`, else under
