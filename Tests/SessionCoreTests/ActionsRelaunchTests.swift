@@ -168,3 +168,11 @@ extension ActionsRelaunchTests {
         #expect(try SnapshotReader().readProcess(newPid)?.argv.value?.map { SafeText.display($0) } == ["sleep", "43.5"])
     }
 }
+
+extension ActionsRelaunchTests {
+    /// Planning (only) the relaunch of our own parent warns that it is an ancestor.
+    @Test func warnsAboutRelaunchingAnAncestor() throws {
+        let plan = try Relauncher.plan(pid: getppid(), reader: try SnapshotReader())
+        #expect(plan.warnings.contains { $0.hasPrefix("it is an ancestor of this sessiontop") })
+    }
+}

@@ -240,6 +240,17 @@ public enum Relauncher {
             warnings.append("it has \(kids.count) child process\(kids.count == 1 ? "" : "es") (\(list)\(kids.count > 8 ? ", …" : "")) that would be left behind")
         }
         if p.state.isStopped { warnings.append("it is stopped: the new copy starts running") }
+        // Ending an ancestor ends sessiontop's own terminal session with it.
+        var ancestor = snap.processes[reader.selfPid]?.ppid ?? 0
+        var hops = 0
+        while ancestor > 1 && hops < 64 {
+            if ancestor == pid {
+                warnings.append("it is an ancestor of this sessiontop (\(options.keep ? "kept" : "ending it may end this terminal session"))")
+                break
+            }
+            ancestor = snap.processes[ancestor]?.ppid ?? 0
+            hops += 1
+        }
 
         let comm = sanitize(p.commText)
         let name = options.name ?? "relaunch-\(comm)-\(pid)"
@@ -268,7 +279,7 @@ public enum Relauncher {
             plan.warnings.append("tmux adds TERM, TMUX and TMUX_PANE to the environment")
         case .systemdRun:
             if let why = systemdUnavailable() { throw .systemdNotRunning(why) }
-            var cmd = ["systemd-run", "--user", "--quiet", "--collect", "--unit=\(name)",
+            var cmd = [findInPath("systemd-run") ?? "systemd-run", "--user", "--quiet", "--collect", "--unit=\(name)",
                        "--working-directory=\(cwd)", "--property=UMask=\(octal(umask))"]
             for e in env { cmd.append("--setenv=\(e)") }
             cmd += ["--", exe] + argv.dropFirst()
@@ -318,7 +329,9 @@ public enum Relauncher {
             o.append = true
             do { newPid = try Daemonizer.start(o).pid } catch { throw .start(error) }
         case .tmux, .systemdRun:
-            let (status, out, err) = runCapturing(plan.launcher, environment: plan.environment)
+            // tmux: a server it starts gets the original's environment as its global one;
+            // systemd-run needs the caller's (XDG_RUNTIME_DIR, the bus), --setenv carries the rest.
+            let (status, out, err) = runCapturing(plan.launcher, environment: plan.via == .tmux ? plan.environment : nil)
             guard status == 0 else {
                 let msg = String(decoding: err, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "exit status \(status)"
                 throw .launcher("\(plan.via.rawValue) failed: \(msg)")
