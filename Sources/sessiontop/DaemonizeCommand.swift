@@ -14,7 +14,7 @@ struct DaemonizeCommand: ParsableCommand {
             fd closed (the lock stays on fd 3), exec. An exec failure is reported and exits non-zero.
             """)
 
-    @Option(name: .customShort("c"), help: ArgumentHelp("Working directory (default /).", valueName: "dir"))
+    @Option(name: .customShort("c"), help: ArgumentHelp("Working directory.", valueName: "dir"))
     var directory = "/"
     @Option(name: .customShort("p"), help: ArgumentHelp("Write the daemon's pid here (never follows a symlink).", valueName: "pidfile"))
     var pidFile: String?
@@ -30,7 +30,7 @@ struct DaemonizeCommand: ParsableCommand {
     var append = false
     @Option(name: .customShort("E"), help: ArgumentHelp("Set NAME=VALUE in the environment (repeatable).", valueName: "NAME=VALUE"))
     var env: [String] = []
-    @Option(name: .customShort("m"), help: ArgumentHelp("umask, octal (default 0).", valueName: "umask"))
+    @Option(name: .customShort("m"), help: ArgumentHelp("umask, octal (daemon(7): 0).", valueName: "umask"))
     var umask = "0"
     @Flag(name: .customShort("v"), help: "Say what is done, on stderr.") var verbose = false
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("-- COMMAND [ARGS…]", valueName: "command"))
@@ -38,6 +38,8 @@ struct DaemonizeCommand: ParsableCommand {
 
     func run() throws {
         var cmd = command
+        // Passthrough capture also swallows --help when it comes first.
+        if cmd.first == "--help" || cmd.first == "-h" { throw CleanExit.helpRequest(self) }
         if cmd.first == "--" { cmd.removeFirst() }
         guard let mask = UInt32(umask, radix: 8), mask <= 0o777 else { die("bad umask: \(umask) (octal, e.g. 022)") }
         var o = DaemonizeOptions(command: cmd)
