@@ -112,7 +112,7 @@ import CSessionShims
         #expect(noTTY.stderr == "sessiontop: not a terminal to confirm on: add --yes (or --dry-run to see the plan)\n")
         let dry = E2E.run(["relaunch", "\(pid)", "--dry-run", "--log", "/tmp/st-actions-x.log"])
         #expect(dry.status == 0)
-        #expect(dry.stdout.hasPrefix("relaunch pid \(pid) via daemonize:\n  run:    /usr/bin/sleep as argv sleep 30\n"))
+        #expect(dry.stdout.hasPrefix("relaunch pid \(pid) via daemonize:\n  run:    sleep 30\n  exe:    /usr/bin/sleep\n"))
         #expect(dry.stdout.contains("stdout+stderr >> /tmp/st-actions-x.log"))
         #expect(E2E.reapWithin(pid, seconds: 0.05) == nil)
         let initRefused = E2E.run(["relaunch", "1", "--yes"])

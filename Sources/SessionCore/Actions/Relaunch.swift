@@ -88,7 +88,8 @@ public struct RelaunchPlan: Hashable, Sendable {
     public var preview: [String] {
         var out: [String] = []
         out.append("relaunch pid \(original.pid) via \(via.rawValue):")
-        out.append("  run:    \(Self.quote([executable]))" + (arguments.first != executable ? " as argv \(Self.quote(arguments))" : " \(Self.quote(Array(arguments.dropFirst())))"))
+        out.append("  run:    \(Self.quote(arguments))")
+        out.append("  exe:    \(executable)")
         out.append("  in:     \(directory)  (umask \(octal(umask)))")
         out.append("  env:    \(environment.count) variables, as the original's /proc/\(original.pid)/environ")
         if let u = user { out.append("  user:   \(u)") }
