@@ -193,10 +193,32 @@ int st_spawn(const st_spawn_attr *a, pid_t *out_pid, int *stage) {
         close(pipefd[0]);
         if (a->daemon) {
             if (setsid() < 0) fail_child(pipefd[1], ST_STAGE_SETSID);
+            // The intermediate child relays the grandchild's exec result and, when the exec
+            // failed, reaps it: a failed daemon leaves no zombie even where init does not reap.
+            int relay[2];
+            if (pipe2(relay, O_CLOEXEC) < 0) fail_child(pipefd[1], ST_STAGE_PIPE);
             pid_t grandchild = fork();
             if (grandchild < 0) fail_child(pipefd[1], ST_STAGE_FORK2);
-            if (grandchild > 0) _exit(0);
-            report(pipefd[1], MSG_PID, (int)getpid(), 0);
+            if (grandchild == 0) {
+                close(relay[0]);
+                close(pipefd[1]);
+                child_exec(a, exe, relay[1], 0);
+            }
+            close(relay[1]);
+            report(pipefd[1], MSG_PID, (int)grandchild, 0);
+            int msg[3], failed = 0;
+            for (;;) {
+                ssize_t r = read(relay[0], msg, sizeof msg);
+                if (r < 0 && errno == EINTR) continue;
+                if (r != (ssize_t)sizeof msg) break;  // EOF: exec'd (close-on-exec) or exited
+                if (msg[0] == MSG_ERROR) failed = 1;
+                report(pipefd[1], msg[0], msg[1], msg[2]);
+            }
+            if (failed) {
+                int status;
+                while (waitpid(grandchild, &status, 0) < 0 && errno == EINTR) {}
+            }
+            _exit(0);
         }
         child_exec(a, exe, pipefd[1], 0);
     }
@@ -226,6 +248,7 @@ int st_spawn(const st_spawn_attr *a, pid_t *out_pid, int *stage) {
         while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
     }
     if (err) {
+        if (a->daemon && target > 0) *out_pid = target;  // which grandchild failed
         errno = err;
         *stage = err_stage;
         return -1;

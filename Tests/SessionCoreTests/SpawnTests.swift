@@ -31,8 +31,9 @@ import Glibc
     @Test func daemonIsNotALeaderAndHasNoTTY() throws {
         var r = SpawnRequest(["sleep", "30"])
         r.daemon = true
+        Live.becomeSubreaper()  // pid 1 does not reap here: reparent the daemon to us, reap it
         let pid = try Spawner.spawn(r)
-        defer { kill(pid, SIGKILL) }
+        defer { Live.killAndReap(pid) }
         let sid = getsid(pid)
         #expect(sid != pid)
         #expect(sid != getsid(0))
@@ -40,5 +41,22 @@ import Glibc
         let p = try #require(reader.readProcess(pid))
         #expect(p.ttyDevice == 0)
         #expect(!p.isSessionLeader)
+    }
+}
+
+extension SpawnTests {
+    /// A daemon whose exec fails is reaped by the intermediate child (st_spawn relays its
+    /// result): no zombie is left to a pid 1 that does not reap.
+    @Test func failedDaemonLeavesNoZombie() throws {
+        var r = SpawnRequest(["sleep", "1"])
+        r.daemon = true
+        r.workingDirectory = "/nonexistent-\(UInt32.random(in: 1...999_999))"
+        var failed: SpawnError?
+        do { _ = try Spawner.spawn(r) } catch { failed = error }
+        let error = try #require(failed)
+        #expect(error.stage == .chdir)
+        let pid = try #require(error.pid)
+        // Reaped before spawn returned: the pid names no process (not even a zombie).
+        #expect(try SnapshotReader().readProcess(pid) == nil)
     }
 }

@@ -86,8 +86,10 @@ typedef struct st_spawn_attr {
 
 /// Forks and execs per `attr`. On success returns 0 and stores the pid of the process that
 /// runs the program (the grandchild for `daemon`). On failure returns -1 with errno set and
-/// *stage saying which step failed; exec failures come back over a close-on-exec pipe.
-/// For a daemon, the intermediate child is reaped before returning.
+/// *stage saying which step failed (and, for a daemon, *out_pid the grandchild that failed);
+/// exec failures come back over a close-on-exec pipe.
+/// For a daemon, the intermediate child relays the grandchild's result, reaps a grandchild
+/// whose exec failed, and is itself reaped before returning.
 int st_spawn(const st_spawn_attr *attr, pid_t *out_pid, int *stage);
 
 #endif

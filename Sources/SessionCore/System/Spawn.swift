@@ -46,6 +46,8 @@ public struct SpawnError: Error, Hashable, Sendable, CustomStringConvertible {
     public var stage: Stage
     public var errno: Errno
     public var program: String
+    /// For a daemon: the grandchild that failed (already reaped by the intermediate child).
+    public var pid: Int32? = nil
 
     public var description: String {
         switch stage {
@@ -116,7 +118,7 @@ public enum Spawner {
         }
         guard rc == 0 else {
             throw SpawnError(stage: SpawnError.Stage(rawValue: stage) ?? .none, errno: .current,
-                             program: program)
+                             program: program, pid: pid > 0 ? pid : nil)
         }
         return pid
     }

@@ -1,0 +1,84 @@
+import ArgumentParser
+import SessionCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension RelaunchVia: ExpressibleByArgument {}
+
+struct RelaunchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relaunch",
+        abstract: "Start a running process again, detached (same argv, cwd, environment, umask), then end the original.",
+        discussion: """
+            --via daemonize (default): a daemon with stdin /dev/null and output appended to a log \
+            under $XDG_STATE_HOME/sessiontop (or ~/.local/state/sessiontop). --via tmux: a new \
+            detached tmux session to attach to later. --via systemd-run: a transient unit of the \
+            user's systemd manager. The original gets SIGTERM, then SIGKILL after --timeout \
+            seconds, unless --keep. Without --yes the plan is shown and confirmed on the terminal.
+            """)
+
+    @Argument(help: "The process to relaunch.") var pid: Int32
+    @Flag(help: "Leave the original running.") var keep = false
+    @Option(help: ArgumentHelp("Log file for --via daemonize.", valueName: "file")) var log: String?
+    @Option(help: "daemonize, tmux or systemd-run.") var via: RelaunchVia = .daemonize
+    @Option(help: "Seconds between SIGTERM and SIGKILL.") var timeout: Double = 5
+    @Option(help: ArgumentHelp("tmux server socket name (tmux -L).", valueName: "name")) var tmuxSocket: String?
+    @Option(help: ArgumentHelp("tmux session or systemd unit name.", valueName: "name")) var name: String?
+    @Flag(help: "Do not ask for confirmation.") var yes = false
+    @Flag(help: "Only show the plan.") var dryRun = false
+    @Flag(help: "Print the plan (and the outcome) as JSON.") var json = false
+
+    func run() throws {
+        let reader = try openReader("/proc")
+        var options = RelaunchOptions()
+        options.via = via
+        options.keep = keep
+        options.logPath = log
+        options.termTimeout = timeout
+        options.tmuxSocket = tmuxSocket
+        options.name = name
+        let plan = fail { () throws(RelaunchRefusal) in try Relauncher.plan(pid: pid, options: options, reader: reader) }
+        if dryRun {
+            writeOut(json ? plan.json() : Array((plan.preview.joined(separator: "\n") + "\n").utf8))
+            return
+        }
+        if !yes {
+            guard isatty(0) != 0 else { die("not a terminal to confirm on: add --yes (or --dry-run to see the plan)") }
+            warnLines(plan.preview)
+            warnRaw("Proceed? [y/N] ")
+            var c: UInt8 = 0
+            guard read(0, &c, 1) == 1, c == UInt8(ascii: "y") || c == UInt8(ascii: "Y") else { die("not relaunched") }
+        }
+        let outcome = fail { () throws(RelaunchError) in try Relauncher.execute(plan) }
+        if json {
+            var w = JSONWriter(capacity: 1024)
+            w.object { w in
+                w.key("old_pid"); w.int(plan.original.pid)
+                w.key("new_pid"); if let p = outcome.newPid { w.int(p) } else { w.null() }
+                w.key("via"); w.string(plan.via.rawValue)
+                w.key("log"); if let l = plan.logPath { w.string(l) } else { w.null() }
+                w.key("original_gone"); w.bool(outcome.originalGone)
+                w.key("signals"); w.array { w in for r in outcome.ended { w.string(r.summary) } }
+                w.key("warnings"); w.array { w in for x in plan.warnings { w.string(x) } }
+            }
+            writeOut(w.bytes + [0x0a])
+        } else {
+            var line = "relaunched \(plan.original.pid) as " + (outcome.newPid.map { "pid \($0)" } ?? plan.name)
+            if let l = plan.logPath { line += "; log: \(l)" }
+            if plan.via == .tmux { line += "; attach with: tmux \(tmuxSocket.map { "-L \($0) " } ?? "")attach -t \(plan.name)" }
+            writeOut(Array((line + "\n").utf8))
+            for w in plan.warnings { warn("warning: \(w)") }
+        }
+        if plan.endOriginal && !outcome.originalGone {
+            for r in outcome.ended { for m in r.members where !m.outcome.isSent { warn(m.line(signal: r.signal)) } }
+            die("the original (pid \(plan.original.pid)) is still running")
+        }
+    }
+
+    private func warnLines(_ lines: [String]) { for l in lines { warnRaw(l + "\n") } }
+    private func warnRaw(_ s: String) {
+        var b = Array(s.utf8)
+        _ = b.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}

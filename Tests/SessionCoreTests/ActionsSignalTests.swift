@@ -1,0 +1,160 @@
+import Testing
+import Glibc
+import CSessionShims
+@testable import SessionCore
+
+/// The safe sender against real processes: pidfd + start time, groups and sessions re-resolved,
+/// guard rails, and a pid that is really recycled.
+@Suite struct ActionsSignalTests {
+    @Test func sendsToAProcessThroughItsPidfd() throws {
+        let pid = try Live.spawn(["sleep", "30"])
+        defer { Live.killAndReap(pid) }
+        let id = try Live.identity(pid)
+        let report = try SignalSender().send(Signals.term, to: .process(id))
+        #expect(report.allSent)
+        #expect(report.members.map(\.identity) == [id])
+        #expect(Live.termSignal(Live.reap(pid)) == SIGTERM)
+    }
+
+    @Test func realTimeSignalsByName() throws {
+        let pid = try Live.spawn(["sleep", "30"])
+        defer { Live.killAndReap(pid) }
+        let sig = try #require(Signals.number(named: "RTMIN+2"))
+        let report = try SignalSender().send(sig, to: .process(try Live.identity(pid)))
+        #expect(report.allSent)
+        // A real-time signal's default action terminates (signal(7)).
+        #expect(Live.termSignal(Live.reap(pid)) == 36)
+    }
+
+    @Test func vanishedProcessIsReportedNotSent() throws {
+        let pid = try Live.spawn(["sleep", "30"])
+        let id = try Live.identity(pid)
+        Live.killAndReap(pid)
+        let report = try SignalSender().send(Signals.term, to: .process(id))
+        #expect(!report.allSent)
+        #expect(report.members.first?.outcome == .vanished)
+        #expect(report.members.first?.line(signal: Signals.term).contains("no such process") == true)
+    }
+
+    /// Start a process, record its identity, let it die and be reaped, make the kernel hand
+    /// the same pid to a new process (ns_last_pid, pid_namespaces(7)), and show the signal is
+    /// refused and the new process untouched.
+    @Test func recycledPidIsRefused() throws {
+        let old = try Live.spawn(["sleep", "30"])
+        let oldID = try Live.identity(old)
+        // Start times are clock ticks: let one pass so the two processes differ.
+        usleep(30_000)
+        Live.killAndReap(old)
+        var reused: Int32 = -1
+        for _ in 0..<300 {
+            let fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC)
+            try #require(fd >= 0, "cannot open ns_last_pid: \(Errno.current.message)")
+            var text = Array("\(old - 1)".utf8)
+            _ = text.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            let p = try Live.spawn(["sleep", "30"])
+            if p == old { reused = p; break }
+            Live.killAndReap(p)
+        }
+        try #require(reused == old, "the pid was not handed out again")
+        defer { Live.killAndReap(reused) }
+        let newID = try Live.identity(reused)
+        #expect(newID.startTime != oldID.startTime)
+
+        let report = try SignalSender().send(Signals.kill, to: .process(oldID))
+        #expect(report.members.first?.outcome == .recycled(foundStartTime: newID.startTime))
+        #expect(report.members.first?.line(signal: Signals.kill).contains("recycled") == true)
+        // The new process is untouched.
+        usleep(50_000)
+        var status: Int32 = 0
+        #expect(waitpid(reused, &status, WNOHANG) == 0)
+        let p = try #require(try SnapshotReader().readProcess(reused))
+        #expect(!p.state.isGone)
+    }
+
+    @Test func groupIsResolvedAtSendTimeAndEveryMemberSignalled() throws {
+        let leader = try Live.spawn(["sleep", "30"]) { $0.processGroup = 0 }
+        defer { Live.killAndReap(leader) }
+        let second = try Live.spawn(["sleep", "31"]) { $0.processGroup = leader }
+        defer { Live.killAndReap(second) }
+        let sender = try SignalSender()
+        let report = sender.send(Signals.term, to: .group(leader))
+        #expect(report.refusal == nil)
+        #expect(Set(report.members.map(\.identity.pid)) == [leader, second])
+        #expect(report.allSent)
+        #expect(Live.termSignal(Live.reap(leader)) == SIGTERM)
+        #expect(Live.termSignal(Live.reap(second)) == SIGTERM)
+        #expect(sender.send(Signals.term, to: .group(leader)).refusal == .noMembers)
+    }
+
+    @Test func sessionIsResolvedAtSendTime() throws {
+        Live.becomeSubreaper()  // the shell's children are reparented to us, and reaped
+        // A shell leading a new session with two background children in its session.
+        let sh = try Live.spawn(["/bin/sh", "-c", "sleep 30 & sleep 30 & wait"]) { $0.newSession = true }
+        defer { Live.killAndReap(sh) }
+        let sender = try SignalSender()
+        #expect(Live.waitUntil { sender.resolve(.session(sh)).count == 3 })
+        let members = sender.resolve(.session(sh)).map(\.pid)
+        defer { for m in members where m != sh { Live.killAndReap(m) } }
+        let report = sender.send(Signals.kill, to: .session(sh))
+        #expect(report.allSent)
+        #expect(Set(report.members.map(\.identity.pid)) == Set(members))
+        #expect(Live.termSignal(Live.reap(sh)) == SIGKILL)
+    }
+
+    @Test func guardRailsRefuseInitKernelThreadsAndSelf() throws {
+        let sender = try SignalSender()
+        let reader = try SnapshotReader()
+        let initID = try #require(reader.readProcess(1)).identity
+        let r1 = sender.send(0, to: .process(initID))
+        #expect(r1.refusal == .initProcess)
+        #expect(r1.sentCount == 0)
+        let kthreadd = try #require(reader.readProcess(2))
+        #expect(kthreadd.isKernelThread)
+        #expect(sender.send(0, to: .process(kthreadd.identity)).refusal == .kernelThread(pid: 2))
+        let me = try #require(reader.readProcess(getpid())).identity
+        #expect(sender.send(0, to: .process(me)).refusal == .sessiontopItself(pid: getpid()))
+        // A group or session holding sessiontop is refused as a whole: nothing is sent.
+        let mine = sender.send(0, to: .group(getpgrp()))
+        #expect(mine.refusal == .sessiontopItself(pid: getpid()))
+        #expect(mine.members.isEmpty)
+        // --force lets signal 0 (an existence check) through.
+        #expect(sender.send(0, to: .process(initID), force: true).allSent)
+    }
+
+    @Test func waitForExitSeesTheProcessEnd() throws {
+        let pid = try Live.spawn(["sleep", "0.2"])
+        defer { Live.killAndReap(pid) }
+        let sender = try SignalSender()
+        let id = try Live.identity(pid)
+        #expect(!sender.waitForExit(id, timeout: 0.01))
+        #expect(sender.waitForExit(id, timeout: 5))
+    }
+}
+
+extension ActionsSignalTests {
+    /// A stopped process holds SIGTERM pending: terminate() continues it, so no SIGKILL is needed.
+    @Test func terminateWakesAStoppedProcess() throws {
+        let pid = try Live.spawn(["sleep", "30"])
+        defer { Live.killAndReap(pid) }
+        let sender = try SignalSender()
+        let id = try Live.identity(pid)
+        #expect(sender.send(Signals.stop, to: .process(id)).allSent)
+        #expect(Live.waitUntil { (try? SnapshotReader())?.readProcess(pid)?.state == .stopped })
+        let reports = sender.terminate(id, timeout: 3)
+        #expect(reports.map(\.signal) == [Signals.term, Signals.cont])
+        #expect(Live.termSignal(Live.reap(pid)) == SIGTERM)
+    }
+}
+
+extension ActionsSignalTests {
+    @Test func menuListsEverySignalOnceCommonFirst() {
+        let all = SignalMenu.all
+        #expect(all.count == 62 && Set(all).count == 62)
+        #expect(Array(all.prefix(4)) == [Signals.term, Signals.int, Signals.hup, Signals.kill])
+        #expect(!all.contains(32) && !all.contains(33))
+        #expect(SignalMenu.needsConfirmation(Signals.kill) && SignalMenu.needsConfirmation(Signals.stop))
+        #expect(!SignalMenu.needsConfirmation(Signals.cont) && !SignalMenu.needsConfirmation(28))
+        #expect(SignalMenu.common.allSatisfy { !Signals.meaning(of: $0).hasPrefix("signal ") })
+    }
+}
