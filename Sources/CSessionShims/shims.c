@@ -33,6 +33,10 @@ int st_close_range(unsigned int first, unsigned int last, unsigned int flags) {
 }
 
 int st_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+
+long st_getdents64(int fd, void *buf, unsigned long len) {
+    return syscall(SYS_getdents64, fd, buf, len);
+}
 int st_sigrtmin(void) { return SIGRTMIN; }
 int st_sigrtmax(void) { return SIGRTMAX; }
 int st_set_child_subreaper(int on) { return prctl(PR_SET_CHILD_SUBREAPER, (unsigned long)on, 0, 0, 0); }

@@ -154,6 +154,17 @@ enum Fixture {
         #expect(rootOnly.map(\.sid) == [1, 700, 800])
     }
 
+    @Test func twoThreadScanEqualsOneThreadScan() throws {
+        let serial = try SnapshotReader(root: Fixture.basic)
+        serial.parallelThreshold = .max
+        let parallel = try SnapshotReader(root: Fixture.basic)
+        parallel.parallelThreshold = 1
+        let a = serial.snapshot(), b = parallel.snapshot()
+        #expect(a.processes.count == 12)
+        #expect(a.processes == b.processes)
+        #expect(a.sessions == b.sessions)
+    }
+
     @Test func notAProcTree() {
         #expect(throws: ProcReader.OpenError.self) { try SnapshotReader(root: Fixture.folder) }
         #expect(throws: ProcReader.OpenError.cannotOpen(path: "/nonexistent", errno: Errno(ENOENT))) {

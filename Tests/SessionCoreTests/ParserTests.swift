@@ -132,6 +132,17 @@ import Testing
         #expect(k("/etc/passwd") == .regular)
     }
 
+    @Test func ptsDeviceNumbersWithoutStat() {
+        #expect(FdTargetParser.ptsDevice(Array("/dev/pts/3".utf8)) == 34819)
+        for n in [0, 255, 256, 300, 70000, 1_048_575] {
+            let dev = FdTargetParser.ptsDevice(Array("/dev/pts/\(n)".utf8))
+            #expect(dev.flatMap { TTYNameTests.drivers.name(forDevice: $0) } == "pts/\(n)")
+        }
+        #expect(FdTargetParser.ptsDevice(Array("/dev/pts/ptmx".utf8)) == nil)
+        #expect(FdTargetParser.ptsDevice(Array("/dev/pts/1048576".utf8)) == nil)
+        #expect(FdTargetParser.ptsDevice(Array("/dev/tty1".utf8)) == nil)
+    }
+
     @Test func fdinfo() {
         let info = FdInfoParser.parse(Array("pos:\t1234\nflags:\t02100002\nmnt_id:\t25\nino:\t6\n".utf8))
         #expect(info == FdInfo(position: 1234, flags: 0o2100002))

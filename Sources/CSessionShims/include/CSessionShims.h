@@ -14,6 +14,8 @@ int st_pidfd_open(pid_t pid, unsigned int flags);
 int st_pidfd_send_signal(int pidfd, int sig, unsigned int flags);
 /// close_range(2).
 int st_close_range(unsigned int first, unsigned int last, unsigned int flags);
+/// getdents64(2): raw directory entries into buf (struct linux_dirent64 records).
+long st_getdents64(int fd, void *buf, unsigned long len);
 /// pipe2(2).
 int st_pipe2(int fds[2], int flags);
 /// Real-time signal bounds as glibc reports them (SIGRTMIN is a function call in glibc).

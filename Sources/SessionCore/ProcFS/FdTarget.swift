@@ -42,4 +42,20 @@ public enum FdTargetParser {
         }
         return false
     }
+
+    /// `/dev/pts/N` is device 136:N (the Unix98 pty slave driver: major 136, minors
+    /// 0-1048575, `/proc/tty/drivers`), so its number needs no stat. Nil for other text.
+    public static func ptsDevice(_ link: [UInt8]) -> UInt64? {
+        let prefix = Array("/dev/pts/".utf8)
+        guard link.count > prefix.count, link.starts(with: prefix) else { return nil }
+        var n: UInt64 = 0
+        for c in link[prefix.count...] {
+            let d = c &- 0x30
+            guard d <= 9, n < 1_048_576 else { return nil }
+            n = n * 10 + UInt64(d)
+        }
+        guard n < 1_048_576 else { return nil }
+        // new_encode_dev: minor low byte, major, then the minor's high bits.
+        return (n & 0xff) | (136 << 8) | ((n & ~0xff) << 12)
+    }
 }

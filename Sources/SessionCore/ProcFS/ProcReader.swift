@@ -1,3 +1,4 @@
+import CSessionShims
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,7 +34,7 @@ public final class ProcReader {
         buffer = .allocate(byteCount: 1 << 16, alignment: 16)
         // A /proc tree has at least one numeric directory with a stat file.
         let pids: [Int32]
-        switch Self.listNumeric(dirfd: fd, path: ".") {
+        switch listNumeric(dirfd: fd, path: ".") {
         case .success(let list): pids = list
         case .failure(let e): throw .cannotOpen(path: root, errno: e)
         }
@@ -47,11 +48,12 @@ public final class ProcReader {
     deinit {
         close(rootFD)
         buffer.deallocate()
+        dents.deallocate()
     }
 
     /// Numeric entries of the root: the pids (and only the thread-group leaders).
     public func pids() -> [Int32] {
-        (try? Self.listNumeric(dirfd: rootFD, path: ".").get()) ?? []
+        (try? listNumeric(dirfd: rootFD, path: ".").get()) ?? []
     }
 
     /// The pid `self` points at, when the tree has it.
@@ -93,6 +95,9 @@ public final class ProcReader {
             }
             if n == 0 { break }
             used += n
+            // /proc files (seq_file, cmdline, environ) and regular files hand over everything
+            // they have in one read when it fits: a short read is the end. Saves a syscall per file.
+            if used < buffer.count { break }
         }
         let typed = buffer.bindMemory(to: UInt8.self)
         return .success(body(UnsafeBufferPointer(rebasing: typed[0..<used])))
@@ -126,37 +131,48 @@ public final class ProcReader {
 
     /// Numeric entries of a directory below `dirfd` (`fd`, `task`), ascending.
     public func listNumeric(dirfd: Int32, _ path: String) -> Result<[Int32], Errno> {
-        Self.listNumeric(dirfd: dirfd, path: path)
+        listNumeric(dirfd: dirfd, path: path)
     }
 
-    static func listNumeric(dirfd: Int32, path: String) -> Result<[Int32], Errno> {
+    /// Scratch space for getdents64 (32 KiB); one per reader, so one per scanning thread.
+    private var dents = UnsafeMutableRawBufferPointer.allocate(byteCount: 32768, alignment: 8)
+
+    private func withDirentBuffer<R>(_ body: (UnsafeMutableRawBufferPointer) -> R) -> R { body(dents) }
+
+    func listNumeric(dirfd: Int32, path: String) -> Result<[Int32], Errno> {
         let fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(.current) }
-        guard let dir = fdopendir(fd) else {
-            let e = Errno.current
-            close(fd)
-            return .failure(e)
-        }
-        defer { closedir(dir) }
-        var out: [Int32] = []
-        while let entry = readdir(dir) {
-            let value: Int32? = withUnsafePointer(to: &entry.pointee.d_name) { tuple in
-                tuple.withMemoryRebound(to: UInt8.self, capacity: 256) { name in
+        defer { close(fd) }
+        return withDirentBuffer { buf in
+            var out: [Int32] = []
+            while true {
+                let n = st_getdents64(fd, buf.baseAddress, UInt(buf.count))
+                if n < 0 { return .failure(.current) }
+                if n == 0 { break }
+                // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+                var off = 0
+                while off < n {
+                    let reclen = Int(buf.load(fromByteOffset: off + 16, as: UInt16.self))
                     var v: Int32 = 0
-                    var i = 0
-                    while name[i] != 0 {
-                        let d = name[i] &- 0x30
-                        if d > 9 || i > 9 { return nil }
+                    var i = off + 19
+                    var digits = 0
+                    var numeric = true
+                    while true {
+                        let c = buf[i]
+                        if c == 0 { break }
+                        let d = c &- 0x30
+                        if d > 9 || digits > 9 { numeric = false; break }
                         v = v * 10 + Int32(d)
+                        digits += 1
                         i += 1
                     }
-                    return i == 0 ? nil : v
+                    if numeric && digits > 0 { out.append(v) }
+                    off += reclen
                 }
             }
-            if let v = value { out.append(v) }
+            out.sort()
+            return .success(out)
         }
-        out.sort()
-        return .success(out)
     }
 
     static func writeDecimal(_ value: Int32, into p: UnsafeMutableBufferPointer<CChar>) {
@@ -170,3 +186,4 @@ public final class ProcReader {
         p[digits.count] = 0
     }
 }
+

@@ -30,12 +30,18 @@ public struct ScanOptions: Sendable {
 
 /// Reads a /proc tree into a `Snapshot`. Processes that vanish mid-scan are dropped; fields
 /// the caller may not read are `.unknown(.permissionDenied)`.
+///
+/// A full scan runs on two threads when there are many processes (the work is almost all
+/// kernel time in open/read/readlink, and the machines have two cores): each thread has its
+/// own `ProcReader` buffers, user-name cache and fd-target cache.
 public final class SnapshotReader {
     public let proc: ProcReader
     public let drivers: TTYDrivers
-    private var users = UserNames()
-    private let pageSize: Int64
     public let clockTicks: UInt64
+    private let primary: ScanWorker
+    private var secondary: ScanWorker?
+    /// Below this many pids a second thread costs more than it saves.
+    public var parallelThreshold = 400
 
     public init(root: String = "/proc") throws(ProcReader.OpenError) {
         proc = try ProcReader(root: root)
@@ -44,8 +50,8 @@ public final class SnapshotReader {
         } else {
             drivers = .fallback
         }
-        pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
         clockTicks = UInt64(sysconf(Int32(_SC_CLK_TCK)))
+        primary = ScanWorker(proc: proc, drivers: drivers)
     }
 
     public var rootPath: String { proc.rootPath }
@@ -57,8 +63,31 @@ public final class SnapshotReader {
         let pids = proc.pids()
         var processes: [Int32: ProcessInfo] = [:]
         processes.reserveCapacity(pids.count)
-        for pid in pids {
-            if let p = readProcess(pid, options: options) { processes[pid] = p }
+        primary.beginScan()
+        if pids.count >= parallelThreshold, let second = secondWorker() {
+            second.beginScan()
+            // The other thread takes the odd positions, this one the even: both halves see
+            // the same mix of small and large processes.
+            let job = ScanJob(worker: second, pids: pids, options: options)
+            var thread = pthread_t()
+            let started = pthread_create(&thread, nil, { raw in
+                let job = Unmanaged<ScanJob>.fromOpaque(raw!).takeUnretainedValue()
+                job.run()
+                return nil
+            }, Unmanaged.passUnretained(job).toOpaque()) == 0
+            var i = 0
+            while i < pids.count {
+                if let p = primary.readProcess(pids[i], options: options) { processes[pids[i]] = p }
+                i += started ? 2 : 1
+            }
+            if started {
+                pthread_join(thread, nil)
+                for p in job.results { processes[p.pid] = p }
+            }
+        } else {
+            for pid in pids {
+                if let p = primary.readProcess(pid, options: options) { processes[pid] = p }
+            }
         }
         var uptime = 0.0
         if case .success(let b) = proc.readRootFile("uptime") {
@@ -68,8 +97,76 @@ public final class SnapshotReader {
                         uptime: uptime, hostname: Self.hostname())
     }
 
+    private func secondWorker() -> ScanWorker? {
+        if let s = secondary { return s }
+        guard let reader = try? ProcReader(root: proc.rootPath) else { return nil }
+        secondary = ScanWorker(proc: reader, drivers: drivers)
+        return secondary
+    }
+
     /// Reads one process; nil if it does not exist or vanished while being read.
     public func readProcess(_ pid: Int32, options: ScanOptions = ScanOptions()) -> ProcessInfo? {
+        primary.beginScan()
+        return primary.readProcess(pid, options: options)
+    }
+
+    /// `/proc/<pid>/environ`, NUL-split (relaunch needs it).
+    public func environment(of pid: Int32) -> Field<[[UInt8]]> {
+        guard case .success(let dir) = proc.openProcess(pid) else { return .unknown(.vanished) }
+        defer { close(dir) }
+        return Field(proc.read(dirfd: dir, "environ") { CmdlineParser.parse($0) })
+    }
+
+    static func hostname() -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buf, 255) == 0 else { return "" }
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// The odd half of a parallel scan, run on the second thread.
+private final class ScanJob: @unchecked Sendable {
+    let worker: ScanWorker
+    let pids: [Int32]
+    let options: ScanOptions
+    var results: [ProcessInfo] = []
+
+    init(worker: ScanWorker, pids: [Int32], options: ScanOptions) {
+        self.worker = worker
+        self.pids = pids
+        self.options = options
+    }
+
+    func run() {
+        results.reserveCapacity(pids.count / 2 + 1)
+        var i = 1
+        while i < pids.count {
+            if let p = worker.readProcess(pids[i], options: options) { results.append(p) }
+            i += 2
+        }
+    }
+}
+
+/// Reads processes through one `ProcReader`; used by one thread at a time.
+final class ScanWorker {
+    let proc: ProcReader
+    let drivers: TTYDrivers
+    private var users = UserNames()
+    private let pageSize: Int64
+    /// fd target text → what a stat of it said, for this scan: thousands of fds point at
+    /// the same few paths (/dev/null, a log, a terminal), and a stat through
+    /// /proc/<pid>/fd/<n> costs a path walk each time.
+    private var targetCache: [[UInt8]: (kind: FileKind, device: UInt64?)] = [:]
+
+    init(proc: ProcReader, drivers: TTYDrivers) {
+        self.proc = proc
+        self.drivers = drivers
+        pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    func beginScan() { targetCache.removeAll(keepingCapacity: true) }
+
+    func readProcess(_ pid: Int32, options: ScanOptions) -> ProcessInfo? {
         guard case .success(let dir) = proc.openProcess(pid) else { return nil }
         defer { close(dir) }
 
@@ -134,13 +231,6 @@ public final class SnapshotReader {
         return info
     }
 
-    /// `/proc/<pid>/environ`, NUL-split (relaunch needs it).
-    public func environment(of pid: Int32) -> Field<[[UInt8]]> {
-        guard case .success(let dir) = proc.openProcess(pid) else { return .unknown(.vanished) }
-        defer { close(dir) }
-        return Field(proc.read(dirfd: dir, "environ") { CmdlineParser.parse($0) })
-    }
-
     private func link(_ dir: Int32, _ name: String) -> Field<[UInt8]> {
         switch proc.readLink(dirfd: dir, name) {
         case .success(let b): return .known(b)
@@ -179,17 +269,24 @@ public final class SnapshotReader {
             guard case .success(let target) = proc.readLink(dirfd: dir, path) else { continue }
             var kind = FdTargetParser.classify(target)
             var device: UInt64?
-            if statTargets && (kind == .regular || kind == .tty),
-               case .success(let st) = proc.stat(dirfd: dir, path) {
-                switch st.st_mode & S_IFMT {
-                case S_IFDIR: kind = .directory
-                case S_IFCHR:
-                    device = UInt64(st.st_rdev)
-                    kind = Self.isTerminalMajor(TTYDrivers.split(UInt64(st.st_rdev)).major) ? .tty : .device
-                case S_IFBLK: kind = .device
-                case S_IFIFO: kind = .fifo
-                case S_IFSOCK: kind = .socket
-                default: break
+            if statTargets && (kind == .regular || kind == .tty) {
+                if let known = targetCache[target] {
+                    (kind, device) = known
+                } else if let pts = FdTargetParser.ptsDevice(target) {
+                    device = pts
+                    targetCache[target] = (kind, device)
+                } else if case .success(let st) = proc.stat(dirfd: dir, path) {
+                    switch st.st_mode & S_IFMT {
+                    case S_IFDIR: kind = .directory
+                    case S_IFCHR:
+                        device = UInt64(st.st_rdev)
+                        kind = Self.isTerminalMajor(TTYDrivers.split(UInt64(st.st_rdev)).major) ? .tty : .device
+                    case S_IFBLK: kind = .device
+                    case S_IFIFO: kind = .fifo
+                    case S_IFSOCK: kind = .socket
+                    default: break
+                    }
+                    targetCache[target] = (kind, device)
                 }
             }
             var file = OpenFile(fd: fd, target: target, kind: kind, device: device)
@@ -203,16 +300,9 @@ public final class SnapshotReader {
     }
 
     /// Majors of terminal devices (Documentation/admin-guide/devices.txt): 4 tty/ttyS,
-    /// 5 tty/console, 136-143 pts, 188 ttyUSB, 204 low-density serial, and anything
-    /// `/proc/tty/drivers` lists as a terminal.
+    /// 5 tty/console, 136-143 pts, 166 ttyACM, 188 ttyUSB, 204 low-density serial.
     private static func isTerminalMajor(_ major: UInt32) -> Bool {
         major == 4 || major == 5 || (136...143).contains(major) || major == 188 || major == 204 || major == 166
-    }
-
-    static func hostname() -> String {
-        var buf = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buf, 255) == 0 else { return "" }
-        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 
