@@ -114,6 +114,33 @@ enum Binary {
         #expect(!r.stdout.contains("\"umask\":null"))
     }
 
+    @Test func unreadableFixtureFilesArePermissionDenied() throws {
+        // A fixture copy where the shell's fd directory and cmdline are closed to others.
+        let dir = "/tmp/sessiontop-unreadable-\(getpid())"
+        defer { Self.sh("rm -rf '\(dir)'") }
+        #expect(Self.sh("cp -a '\(Binary.fixtures)/basic' '\(dir)' && chmod -R a+rX '\(dir)' && chmod 000 '\(dir)/100/fd' '\(dir)/100/cmdline'") == 0)
+        let r = try Binary.run(["snapshot", "--json", "--proc-root", dir, "--pid", "100"], user: (65534, 65534))
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"pid\":100,\"ppid\":1,"))
+        #expect(r.stdout.contains("\"argv\":null,\"argv_unknown\":\"permission denied\""))
+        #expect(r.stdout.contains("\"fds\":null,\"fds_unknown\":\"permission denied\""))
+        // the rest of that process is still there
+        #expect(r.stdout.contains("\"cwd\":\"/home/ann\",\"umask\":\"0022\""))
+        // and the text tree says so instead of printing nothing
+        let t = try Binary.run(["snapshot", "--proc-root", dir, "--pid", "100"], user: (65534, 65534))
+        #expect(t.stdout.contains("bash (argv: permission denied)"))
+    }
+
+    @discardableResult
+    static func sh(_ script: String) -> Int32 {
+        var r = SpawnRequest(["sh", "-c", script])
+        r.fileDescriptors = [(0, nil), (1, 2), (2, 2)]
+        guard let pid = try? Spawner.spawn(r) else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status
+    }
+
     @Test func liveJSONIsValidForTheWholeMachine() throws {
         let r = try Binary.run(["snapshot", "--json"])
         #expect(r.status == 0)

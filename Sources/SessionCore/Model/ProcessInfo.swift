@@ -149,10 +149,13 @@ public struct ProcessInfo: Hashable, Sendable {
     public var commText: String { SafeText.display(comm) }
 
     /// argv joined with spaces, each argument made safe to print; `[comm]` when argv is empty
-    /// (kernel threads, zombies) or unreadable, as ps shows it.
+    /// (kernel threads, zombies), as ps shows it; `comm (argv: why)` when it is unreadable.
     public var commandLine: String {
-        if let a = argv.value, !a.isEmpty { return a.map { SafeText.display($0) }.joined(separator: " ") }
-        return "[\(commText)]"
+        switch argv {
+        case .known(let a) where !a.isEmpty: return a.map { SafeText.display($0) }.joined(separator: " ")
+        case .known: return "[\(commText)]"
+        case .unknown(let why): return "\(commText) (argv: \(why))"
+        }
     }
 
     public var cwdText: String? { cwd.value.map { SafeText.display($0) } }
