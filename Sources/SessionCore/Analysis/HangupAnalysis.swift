@@ -146,8 +146,12 @@ struct Context {
         var doubts: [String] = []
         for h in hits {
             if h.signal == 0 { reasons.append(h.rule); continue }
-            let effect = Disposition.effect(of: h.signal, on: p)
+            var effect = Disposition.effect(of: h.signal, on: p)
             var line = h.rule
+            if case .caught = effect, h.signal == Signals.hup, isZshSubshell(p) {
+                effect = .lethal
+                line += "; it is a subshell of the leader zsh (same program and argv), and zsh's own SIGHUP handler exits (Src/signals.c zhandler → zexit)"
+            }
             if h.maybe {
                 if case .lethal = effect {
                     line += ": " + (h.doubt ?? "/proc cannot tell whether it is sent") + "; if it is, " + effect.text(h.signal)
@@ -205,6 +209,14 @@ struct Context {
             v.reasons.append("uncertain: its SIGHUP handler decides what happens")
         }
         return v
+    }
+
+    /// A fork of the leader zsh (`( … ) &`): same exe and argv, catching HUP with zsh's handler.
+    func isZshSubshell(_ p: ProcessInfo) -> Bool {
+        guard let l = leader, shell?.kind == .zsh, p.pid != l.pid, p.sid == l.sid,
+              let exe = p.exe.value, exe == l.exe.value, let argv = p.argv.value, argv == l.argv.value
+        else { return false }
+        return true
     }
 
     func noSignalReason(_ p: ProcessInfo) -> String {
