@@ -100,8 +100,9 @@ extension Context {
                            rule: "group \(g.pgid) is stopped but stays un-orphaned after the leader exits: member \(m)'s parent \(parent.pid) is in group \(parent.pgid) of this session (kernel/exit.c will_become_orphaned_pgrp)")
             }
         }
+        let unless = earlier.contains(where: { $0.cont && !$0.maybe }) ? "if the shell's SIGCONT above was not sent (a disowned job), " : ""
         return Hit(signal: Signals.hup, cont: true, by: .orphanedGroup, certain: exits.certain,
-                   rule: "group \(g.pgid) has a stopped member (\(stoppedPid), state T) and is orphaned when the leader exits (its parent is the leader; the new parent is in another session), so the kernel sends it SIGHUP+SIGCONT (kernel/exit.c kill_orphaned_pgrp)",
+                   rule: unless + "group \(g.pgid) has a stopped member (\(stoppedPid), state T) and is orphaned when the leader exits (its parent is the leader; the new parent is in another session), so the kernel sends it SIGHUP+SIGCONT (kernel/exit.c kill_orphaned_pgrp)",
                    doubt: exits.doubt)
     }
 }
