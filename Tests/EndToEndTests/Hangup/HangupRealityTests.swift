@@ -177,8 +177,10 @@ struct HangupRealityTests {
     /// its group (a subshell carries no marker of its own).
     func label(_ pid: Int32, snap: Snapshot, lab: HangupLab, scen: [(Int, Scenario)]) -> String {
         if pid == lab.leader { return "leader" }
+        let leaderArgv = snap.processes[lab.leader]?.commandLine
         func marked(_ q: Int32) -> String? {
-            guard let p = snap.processes[q] else { return nil }
+            // A fork of `bash -c '…'` carries every marker of the script: it is not marked.
+            guard let p = snap.processes[q], p.commandLine != leaderArgv else { return nil }
             let argv = p.commandLine
             return scen.first { argv.contains(lab.marker($0.0)) }?.1.name
         }
