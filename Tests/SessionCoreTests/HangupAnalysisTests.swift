@@ -227,7 +227,8 @@ func has(_ v: Verdict?, _ text: String) -> Bool {
         #expect(has(out[200], "blocked reading pts/5"))
         #expect(out[300]?.fate == .atRisk && has(out[300], "fds 0,1,2 on pts/5"))
         // The terminal stays when the leader is killed: the same reader just survives.
-        #expect(b.analyze(.leaderExit)[200]?.fate == .survives)
+        let kept = b.analyze(.leaderExit)[200]
+        #expect(kept?.fate == .survives && has(kept, "terminal stays open"))
     }
 
     @Test func otherSessionsHoldingTheTerminal() {

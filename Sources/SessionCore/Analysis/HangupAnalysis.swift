@@ -183,6 +183,7 @@ struct Context {
                     if pl.certain { anyCertainLethal = true } else if let d = pl.doubt { doubts.append(d) }
                 }
             }
+            // After the fatal signal, later ones are kept only as a short epilogue.
             if killer == nil || reasons.count < 6 { reasons.append(line) }
         }
         if let k = killer {
@@ -200,6 +201,9 @@ struct Context {
             return v
         }
         var v = Verdict(fate: .survives, certain: certain, reasons: reasons)
+        if event != .hangup, let fds = terminalFDs(p), !fds.isEmpty {
+            v.reasons.append("the terminal stays open, so its fds on \(ttyName) keep working; if the terminal is closed afterwards (a window closed, sshd ending the session), the hangup event applies")
+        }
         if event == .logout, let l = leader, session.foregroundPgid != l.pgid, session.foregroundPgid == p.pgid,
            shell?.interactive == true {
             v.certain = false
