@@ -73,6 +73,23 @@ struct HangupCommandTests {
         #expect(json.contains("\"sid\":\(lab.leader)"))
     }
 
+    /// No scope: the session of sessiontop's own terminal (run from the shell on the pty).
+    @Test func defaultScopeIsOwnTerminalsSession() throws {
+        _ = st_set_child_subreaper(1)
+        let lab = try HangupLab(shell: .bash, token: "6" + String(UInt32.random(in: 1_000_000...9_999_999)))
+        defer { lab.cleanup() }
+        try lab.start()
+        try #require(lab.sync("READY"))
+        lab.type("SWIFT_BACKTRACE=interactive=no \(Self.binary) hangup --event logout --json > out.json")
+        try #require(lab.sync("WROTE"))
+        let fd = open(lab.home + "/out.json", O_RDONLY | O_CLOEXEC)
+        try #require(fd >= 0)
+        let json = Self.drain(fd)
+        #expect(json.contains("\"sessions\":[{\"sid\":\(lab.leader),\"tty\":\"\(lab.pty.name)\""))
+        // Exactly one session: its own.
+        #expect(json.split(separator: "\"leader\":").count == 2)
+    }
+
     @Test func badInputIsOneLineAndNonZero() throws {
         for args in [["hangup", "--pid", "2147483646"], ["hangup", "--sid", "2147483646"],
                      ["hangup", "--tty", "pts/99999"], ["hangup", "--event", "reboot"]] {
