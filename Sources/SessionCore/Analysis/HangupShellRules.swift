@@ -58,7 +58,9 @@ extension Context {
         if stopped {
             hits.append(Hit(signal: Signals.term, cont: true, by: .shell, certain: false,
                             rule: "on `exit` bash sends SIGTERM+SIGCONT to its stopped jobs (shell.c exit_shell → jobs.c end_job_control → terminate_stopped_jobs); \(job), and it is stopped",
-                            doubt: "unless it was disowned (`disown -h` does not protect it), which /proc cannot show"))
+                            doubt: s.login
+                                ? "unless it was disowned (`disown -h` does not protect it), or huponexit already sent it SIGHUP+SIGCONT and bash no longer counts it stopped (a race inside bash); /proc shows neither"
+                                : "unless it was disowned (`disown -h` does not protect it), which /proc cannot show"))
         }
         return hits
     }

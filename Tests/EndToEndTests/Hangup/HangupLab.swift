@@ -41,7 +41,7 @@ final class HangupLab {
     func start(script: String? = nil) throws {
         slave = try pty.openSlave()
         var r = SpawnRequest(shell.argv + (script.map { [$0] } ?? []))
-        r.executable = shell == .bashC || shell == .bash ? "/usr/bin/bash" : "/usr/bin/" + shell.argv[0]
+        r.executable = "/usr/bin/" + shell.argv[0]
         r.environment = environment
         r.workingDirectory = home
         r.newSession = true

@@ -5,10 +5,19 @@ enum ShellUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable
     case bash, zsh, fish, dash
     /// A non-interactive leader: `bash -c '…; read x'` (its jobs stay in its own group).
     case bashC = "bash-c"
+    /// A login bash (`-l`) with `shopt -s huponexit`: on `exit` it hangs up its running jobs,
+    /// which /proc cannot show (only the login flag is visible).
+    case bashLogin = "bash-login+huponexit"
 
     var testDescription: String { rawValue }
 
     var isInteractive: Bool { self != .bashC }
+
+    /// The command syntax it speaks (scenarios are written per syntax).
+    var syntax: ShellUnderTest { self == .bashLogin ? .bash : self }
+
+    /// Typed before the scenarios.
+    var setup: String? { self == .bashLogin ? "shopt -s huponexit" : nil }
 
     /// argv for an interactive shell with no rc files (job control stays on: interactive).
     var argv: [String] {
@@ -18,6 +27,7 @@ enum ShellUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable
         case .fish: return ["fish", "-N", "-P", "-i"]
         case .dash: return ["dash", "-i"]
         case .bashC: return ["bash", "-c"]
+        case .bashLogin: return ["bash", "--noprofile", "--norc", "-l", "-i"]
         }
     }
 }
@@ -55,7 +65,7 @@ enum Scenarios {
             case .bash, .bashC: return "sleep \(m) & disown $!"
             case .zsh: return "sleep \(m) &!"
             case .fish: return "sleep \(m) &; disown $last_pid"
-            case .dash: return nil
+            case .dash, .bashLogin: return nil
             }
         },
         Scenario(name: "job then disown -h", part: .background) { sh, m in
@@ -68,7 +78,7 @@ enum Scenarios {
             case .zsh: return "\(stopper(m)) &!"
             // fish's disown resumes a stopped job: disown it first, let it stop afterwards.
             case .fish: return "sh -c 'sleep 0.5; kill -STOP $$; exec sleep \(m)' &; disown $last_pid"
-            case .dash: return nil
+            case .dash, .bashLogin: return nil
             }
         },
         Scenario(name: "stopped nohup job", part: .background, stops: true) { _, m in "nohup \(stopper(m)) &" },
