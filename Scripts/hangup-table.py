@@ -6,7 +6,7 @@
 import sys, collections
 rows = [l.strip().strip('|').split('|') for l in open(sys.argv[1]) if l.startswith('|')]
 rows = [[c.strip() for c in r] for r in rows]
-shells = ['bash','zsh','fish','dash','bash-c']
+shells = ['bash','zsh','fish','dash','bash-c','bash-login+huponexit']
 events = ['hangup','leader-exit','logout']
 order = []
 cell = {}
