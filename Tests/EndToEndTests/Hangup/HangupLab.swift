@@ -14,8 +14,11 @@ final class HangupLab {
     private(set) var leader: Int32 = -1
     private(set) var output: [UInt8] = []
     private var slave: Int32 = -1
-    /// Every pid ever seen belonging to this lab (for cleanup).
-    private(set) var seen: Set<Int32> = []
+    /// Every process ever seen belonging to this lab, pid → start time (for cleanup: a pid is
+    /// killed only while it still names the same process).
+    private(set) var seen: [Int32: UInt64] = [:]
+    /// Once the leader is reaped its pid may name another session: stop matching by sid.
+    private(set) var leaderReaped = false
 
     init(shell: ShellUnderTest, token: String) throws {
         self.shell = shell
@@ -48,7 +51,6 @@ final class HangupLab {
         r.controllingTerminalFD = 0
         r.fileDescriptors = [(0, slave), (1, slave), (2, slave)]
         leader = try Spawner.spawn(r)
-        seen.insert(leader)
         close(slave)
         slave = -1
     }
@@ -87,7 +89,8 @@ final class HangupLab {
 
     struct Proc: Hashable { var pid: Int32; var start: UInt64; var state: UInt8; var sid: Int32; var pgid: Int32; var argv: String }
 
-    /// Processes whose argv holds the token, or whose sid is the leader's.
+    /// Processes whose argv holds the token, or whose sid is the leader's (while the leader is
+    /// not reaped, its pid cannot name another session).
     func scan() -> [Proc] {
         guard let reader = try? ProcReader(root: "/proc") else { return [] }
         var out: [Proc] = []
@@ -97,9 +100,9 @@ final class HangupLab {
             guard case .success(let st?) = reader.read(dirfd: dir, "stat", { try? StatParser.parse($0) }) else { continue }
             let argv = (try? reader.readBytes(dirfd: dir, "cmdline").get()).map {
                 String(decoding: $0.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self) } ?? ""
-            if st.sid == leader || argv.contains(token) {
+            if (st.sid == leader && !leaderReaped) || argv.contains(token) {
                 out.append(Proc(pid: pid, start: st.startTime, state: st.state, sid: st.sid, pgid: st.pgid, argv: argv))
-                seen.insert(pid)
+                if seen[pid] == nil { seen[pid] = st.startTime }
             }
         }
         return out
@@ -114,25 +117,41 @@ final class HangupLab {
         return st.startTime != start || st.state == UInt8(ascii: "Z") || st.state == UInt8(ascii: "X")
     }
 
+    /// Start time of `pid` (zombies included), nil when it is gone.
+    static func startTime(of pid: Int32) -> UInt64? {
+        guard let reader = try? ProcReader(root: "/proc"),
+              case .success(let dir) = reader.openProcess(pid) else { return nil }
+        defer { close(dir) }
+        guard case .success(let st?) = reader.read(dirfd: dir, "stat", { try? StatParser.parse($0) }) else { return nil }
+        return st.startTime
+    }
+
     /// Reaps the leader if it exited (it is our child).
     func leaderDead() -> Bool {
         var status: Int32 = 0
+        if leaderReaped { return true }
         let r = waitpid(leader, &status, WNOHANG)
-        if r == leader { return true }
-        return r < 0 && errno == ECHILD
+        if r == leader || (r < 0 && errno == ECHILD) { leaderReaped = true }
+        return leaderReaped
     }
 
     /// SIGKILL to everything this lab started, then reap what is ours (by pid).
     func cleanup() {
         for _ in 0..<3 {
-            for p in scan() { seen.insert(p.pid) }
-            for pid in seen where pid > 1 { kill(pid, SIGKILL) }
+            _ = scan()
+            for (pid, start) in seen where pid > 1 && !Self.isDead(pid, start: start) { kill(pid, SIGKILL) }
             usleep(20_000)
         }
+        if leader > 0 && !leaderReaped { kill(leader, SIGKILL) }
         let deadline = now() + 2
-        var left = seen
+        var left = Set(seen.keys)
+        if leader > 0 && !leaderReaped { left.insert(leader) }
         while !left.isEmpty && now() < deadline {
             for pid in left {
+                // Reap only while the pid still names the process we saw (or our leader).
+                if pid != leader || leaderReaped {
+                    guard let start = seen[pid], Self.startTime(of: pid) == start else { left.remove(pid); continue }
+                }
                 var status: Int32 = 0
                 let r = waitpid(pid, &status, WNOHANG)
                 if r == pid || (r < 0 && errno == ECHILD) { left.remove(pid) }
