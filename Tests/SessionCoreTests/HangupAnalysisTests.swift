@@ -150,6 +150,7 @@ func has(_ v: Verdict?, _ text: String) -> Bool {
         let v = b.analyze(.logout)[300]
         #expect(v?.fate == .survives && v?.certain == false)
         #expect(has(v, "huponexit is invisible"))
+        #expect(v?.reasons.last == "uncertain: huponexit is invisible to /proc")
     }
 
     @Test func zshHangsUpRunningJobsAndSkipsStoppedOnes() {
@@ -212,6 +213,7 @@ func has(_ v: Verdict?, _ text: String) -> Bool {
         #expect(out[300]?.fate == .survives && out[300]?.certain == true && has(out[300], "SigIgn holds HUP"))
         #expect(out[400]?.fate == .survives && has(out[400], "SigBlk holds HUP"))
         #expect(out[500]?.fate == .survives && out[500]?.certain == false && has(out[500], "SigCgt holds HUP"))
+        #expect(has(out[500], "uncertain: its SIGHUP handler decides"))
     }
 
     // MARK: io rule

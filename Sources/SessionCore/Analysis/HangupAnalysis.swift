@@ -144,6 +144,7 @@ struct Context {
         var certain = true
         var anyCertainLethal = false
         var doubts: [String] = []
+        var uncertainWhy: String?
         for h in hits {
             if h.signal == 0 { reasons.append(h.rule); continue }
             var effect = Disposition.effect(of: h.signal, on: p)
@@ -154,8 +155,10 @@ struct Context {
             }
             if h.maybe {
                 if case .lethal = effect {
-                    line += ": " + (h.doubt ?? "/proc cannot tell whether it is sent") + "; if it is, " + effect.text(h.signal)
+                    let doubt = h.doubt ?? "/proc cannot tell whether it is sent"
+                    line += ": " + doubt + "; if it is, " + effect.text(h.signal)
                     certain = false
+                    uncertainWhy = uncertainWhy ?? doubt
                     reasons.append(line)
                 }
                 continue
@@ -173,6 +176,7 @@ struct Context {
             case .caught:
                 line += "; " + effect.text(h.signal)
                 certain = false
+                uncertainWhy = uncertainWhy ?? "its SIG\(Signals.name(of: h.signal)) handler decides what happens"
             default:
                 line += "; " + effect.text(h.signal)
             }
@@ -210,7 +214,7 @@ struct Context {
             v.reasons.append("uncertain: its group \(p.pgid) holds the terminal, so the shell reads `exit` only after it ends")
         }
         if !certain, !v.reasons.contains(where: { $0.hasPrefix("uncertain") }) {
-            v.reasons.append("uncertain: its SIGHUP handler decides what happens")
+            v.reasons.append("uncertain: " + (uncertainWhy ?? "a signal above may be sent"))
         }
         return v
     }
