@@ -5,5 +5,6 @@ struct SessionTop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sessiontop",
         abstract: "See sessions, process groups and controlling terminals, and act on them.",
-        subcommands: [SnapshotCommand.self, SignalCommand.self, DaemonizeCommand.self, RelaunchCommand.self])
+        subcommands: [SnapshotCommand.self, HangupCommand.self, SignalCommand.self,
+                      DaemonizeCommand.self, RelaunchCommand.self])
 }

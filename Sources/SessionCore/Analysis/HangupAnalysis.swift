@@ -1,14 +1,259 @@
 /// Predicts who dies when a terminal hangs up. A pure function of a snapshot: no I/O.
 /// The kernel and shell facts behind it, with sources: ../shared/hangup-semantics.md.
+///
+/// The signals a process receives are collected as `Hit`s in the order they happen
+/// (the leader's signal, what the shell sends its jobs, what the kernel sends when the leader
+/// exits, the orphaned-group rule), then each process's own dispositions (SigIgn, SigBlk,
+/// SigCgt, stopped) decide what each hit does to it. Whoever survives every signal but holds
+/// the dead terminal open falls to the io rule.
 public enum HangupAnalysis {
-    /// The verdict for every process in the snapshot, for `event` happening to session `sid`.
-    /// Processes outside the session are `unaffected` unless they hold fds on its terminal.
+    /// The verdict for every process of session `sid`, and for processes of other sessions
+    /// that hold fds on its terminal (their fate is at-risk or unaffected). Processes not
+    /// returned are unaffected.
     public static func analyze(_ snapshot: Snapshot, session sid: Int32, event: HangupEvent) -> [Int32: Verdict] {
-        // Placeholder until the analysis lands (issue 3).
+        guard let session = snapshot.session(sid) else { return [:] }
+        let ctx = Context(snapshot: snapshot, session: session, event: event)
         var out: [Int32: Verdict] = [:]
-        for (pid, p) in snapshot.processes where p.sid == sid {
-            out[pid] = Verdict(fate: .unaffected, certain: false, reasons: ["not analysed yet"])
+        for g in session.groups {
+            for pid in g.members {
+                guard let p = snapshot.processes[pid] else { continue }
+                out[pid] = ctx.verdict(for: p)
+            }
         }
+        for (pid, v) in ctx.outsiderVerdicts() { out[pid] = v }
         return out
+    }
+}
+
+/// One signal (or signal pair) that reaches a process, with the rule that sends it.
+struct Hit {
+    var signal: Int32
+    /// SIGCONT follows (a stopped process wakes up and takes the signal).
+    var cont: Bool
+    var by: Killer
+    /// False when /proc cannot show whether it is really sent (disown, shell options, a race).
+    var certain: Bool
+    /// "It may be sent": it cannot make the process die, only make the verdict uncertain
+    /// (bash `huponexit` on a login shell).
+    var maybe = false
+    /// The rule, as a sentence with its source.
+    var rule: String
+    /// Why it may not be sent (named when `certain` is false).
+    var doubt: String? = nil
+}
+
+/// Everything the rules need about the session, computed once per analysis.
+struct Context {
+    let snapshot: Snapshot
+    let session: Session
+    let event: HangupEvent
+    let leader: ProcessInfo?
+    let shell: ShellProfile?
+    let leaderPgid: Int32?
+    /// The terminal's name for reasons (`pts/3`).
+    let ttyName: String
+    /// Groups other than the leader's with a member whose parent is the leader: the shell's
+    /// jobs (a disowned job looks the same: its parent is still the shell).
+    let jobs: Set<Int32>
+    /// The leader's own verdict (decides whether the "leader exits" rules fire).
+    private(set) var leaderVerdict: Verdict?
+
+    init(snapshot: Snapshot, session: Session, event: HangupEvent) {
+        self.snapshot = snapshot
+        self.session = session
+        self.event = event
+        let leader = session.leader.flatMap { snapshot.processes[$0] }
+        self.leader = leader
+        self.shell = leader.map { ShellProfile.detect($0) }
+        self.leaderPgid = leader?.pgid
+        self.ttyName = session.tty ?? "its terminal"
+        var jobs: Set<Int32> = []
+        if let l = leader {
+            for g in session.groups where g.pgid != l.pgid {
+                if g.members.contains(where: { snapshot.processes[$0]?.ppid == l.pid }) { jobs.insert(g.pgid) }
+            }
+        }
+        self.jobs = jobs
+        self.leaderVerdict = nil
+        if let l = leader { leaderVerdict = leaderOwnVerdict(l) }
+    }
+
+    var hasTerminal: Bool { session.ttyDevice != 0 }
+
+    /// Whether the leader's exit (and the kernel rules that follow it) happens: certain,
+    /// uncertain (with why), or not at all.
+    var leaderExits: (exits: Bool, certain: Bool, doubt: String?) {
+        guard let v = leaderVerdict else { return (false, true, nil) }
+        if v.fate == .dies { return (true, v.certain, v.certain ? nil : "if the leader really exits") }
+        return (!v.certain, false, v.certain ? nil : "only if the leader exits")
+    }
+
+    // MARK: verdicts
+
+    func verdict(for p: ProcessInfo) -> Verdict {
+        guard hasTerminal else {
+            return Verdict(fate: .unaffected, reasons: ["session \(session.sid) has no controlling terminal: no hangup can reach it"])
+        }
+        guard leader != nil else {
+            return noLeaderVerdict(p)
+        }
+        if p.pid == leader?.pid, let v = leaderVerdict { return v }
+        if p.state.isGone {
+            return Verdict(fate: .dies, by: nil, reasons: ["it has already exited (state Z): only its parent's wait is left"])
+        }
+        let hits = hitsFor(p)
+        return resolve(p, hits: hits)
+    }
+
+    /// A session whose leader is gone: nobody gets the leader's SIGHUP, nobody can exit.
+    func noLeaderVerdict(_ p: ProcessInfo) -> Verdict {
+        let gone = "the session leader \(session.sid) is gone: no process receives the terminal's SIGHUP (tty_jobctrl.c tty_signal_session_leader signals the leader only)"
+        switch event {
+        case .hangup:
+            if let v = ioVerdict(p, after: [gone]) { return v }
+            return Verdict(fate: .survives, reasons: [gone, "it holds no fd on \(ttyName)"])
+        case .leaderExit, .logout:
+            return Verdict(fate: .survives, reasons: [gone + "; there is no leader to kill or to exit"])
+        }
+    }
+
+    /// All the signals that reach `p`, in the order they are sent.
+    func hitsFor(_ p: ProcessInfo) -> [Hit] {
+        var hits: [Hit] = []
+        let exits = leaderExits
+        switch event {
+        case .hangup:
+            hits += shellHits(p)
+            if exits.exits { hits += kernelHitsAtLeaderExit(p, exits: exits) }
+        case .leaderExit:
+            hits += kernelHitsAtLeaderExit(p, exits: exits)
+        case .logout:
+            hits += shellHits(p)
+            hits += kernelHitsAtLeaderExit(p, exits: exits)
+        }
+        if exits.exits, let orphan = orphanedGroupHit(p, earlier: hits, exits: exits) { hits.append(orphan) }
+        return hits
+    }
+
+    /// Turns the hits into a fate, with the process's own dispositions as evidence.
+    func resolve(_ p: ProcessInfo, hits: [Hit]) -> Verdict {
+        var reasons: [String] = []
+        var stopped = p.state.isStopped
+        var pendingLethal: Hit?
+        var killer: Hit?
+        var certain = true
+        var anyCertainLethal = false
+        var doubts: [String] = []
+        var uncertainWhy: String?
+        for h in hits {
+            if h.signal == 0 { reasons.append(h.rule); continue }
+            var effect = Disposition.effect(of: h.signal, on: p)
+            var line = h.rule
+            if case .caught = effect, h.signal == Signals.hup, isZshSubshell(p) {
+                effect = .lethal
+                line += "; it is a subshell of the leader zsh (same program and argv), and zsh's own SIGHUP handler exits (Src/signals.c zhandler → zexit)"
+            }
+            if h.maybe {
+                if case .lethal = effect {
+                    let doubt = h.doubt ?? "/proc cannot tell whether it is sent"
+                    line += ": " + doubt + "; if it is, " + effect.text(h.signal)
+                    certain = false
+                    uncertainWhy = uncertainWhy ?? doubt
+                    reasons.append(line)
+                }
+                continue
+            }
+            switch effect {
+            case .lethal:
+                if stopped && !h.cont && killer == nil {
+                    line += "; it is stopped, so SIG\(Signals.name(of: h.signal)) stays pending until a SIGCONT (kernel/signal.c)"
+                    pendingLethal = pendingLethal ?? h
+                } else {
+                    line += "; " + effect.text(h.signal)
+                    if killer == nil { killer = h }
+                    if h.certain { anyCertainLethal = true } else if let d = h.doubt { doubts.append(d) }
+                }
+            case .caught:
+                line += "; " + effect.text(h.signal)
+                certain = false
+                uncertainWhy = uncertainWhy ?? "its SIG\(Signals.name(of: h.signal)) handler decides what happens"
+            default:
+                line += "; " + effect.text(h.signal)
+            }
+            if h.cont && stopped {
+                stopped = false
+                if let pl = pendingLethal, killer == nil {
+                    killer = pl
+                    if pl.certain { anyCertainLethal = true } else if let d = pl.doubt { doubts.append(d) }
+                }
+            }
+            // After the fatal signal, later ones are kept only as a short epilogue.
+            if killer == nil || reasons.count < 6 { reasons.append(line) }
+        }
+        if let k = killer {
+            var v = Verdict(fate: .dies, by: k.by, certain: anyCertainLethal, reasons: reasons)
+            if !anyCertainLethal {
+                v.reasons.append("uncertain: " + (doubts.first ?? "a signal above may not be sent"))
+            }
+            return v
+        }
+        if stopped {
+            reasons.append("it stays stopped (state T): nothing continues it")
+        }
+        if reasons.isEmpty { reasons.append(noSignalReason(p)) }
+        if event == .hangup, !stopped, let v = ioVerdict(p, after: reasons) {
+            return v
+        }
+        var v = Verdict(fate: .survives, certain: certain, reasons: reasons)
+        if event != .hangup, let fds = terminalFDs(p), !fds.isEmpty {
+            v.reasons.append("the terminal stays open, so its fds on \(ttyName) keep working; if the terminal is closed afterwards (a window closed, sshd ending the session), the hangup event applies")
+        }
+        if event == .logout, let l = leader, session.foregroundPgid != l.pgid, session.foregroundPgid == p.pgid,
+           shell?.interactive == true {
+            v.certain = false
+            v.reasons.append("uncertain: its group \(p.pgid) holds the terminal, so the shell reads `exit` only after it ends")
+        }
+        if !certain, !v.reasons.contains(where: { $0.hasPrefix("uncertain") }) {
+            v.reasons.append("uncertain: " + (uncertainWhy ?? "a signal above may be sent"))
+        }
+        return v
+    }
+
+    /// A fork of the leader zsh (`( … ) &`): same exe and argv, catching HUP with zsh's handler.
+    func isZshSubshell(_ p: ProcessInfo) -> Bool {
+        guard let l = leader, shell?.kind == .zsh, p.pid != l.pid, p.sid == l.sid,
+              let exe = p.exe.value, exe == l.exe.value, let argv = p.argv.value, argv == l.argv.value
+        else { return false }
+        return true
+    }
+
+    func noSignalReason(_ p: ProcessInfo) -> String {
+        if p.sid != session.sid { return "it is in session \(p.sid), not \(session.sid)" }
+        if jobs.contains(p.pgid) { return "no rule sends its group \(p.pgid) a signal" }
+        return "its group \(p.pgid) is not a job of the leader (no member is the leader's child), not the foreground group, and no rule signals it"
+    }
+}
+
+/// What a signal does to a process, from `/proc/<pid>/status` (SigIgn, SigBlk per thread,
+/// SigCgt) — `kernel/signal.c` sig_ignored / the default action.
+enum Disposition {
+    case ignored, blocked, caught, lethal
+
+    static func effect(of sig: Int32, on p: ProcessInfo) -> Disposition {
+        if sig == Signals.kill { return .lethal }
+        if p.signals.ignored.contains(sig) { return .ignored }
+        if p.signals.blockedInAllThreads.contains(sig) { return .blocked }
+        if p.signals.caught.contains(sig) { return .caught }
+        return .lethal
+    }
+
+    func text(_ sig: Int32) -> String {
+        let n = Signals.name(of: sig)
+        switch self {
+        case .ignored: return "SigIgn holds \(n) (as nohup or `trap '' \(n)` set it): no effect"
+        case .blocked: return "SigBlk holds \(n) in every thread: it stays pending while the mask holds"
+        case .caught: return "SigCgt holds \(n): its handler decides (it may exit or carry on)"
+        case .lethal: return "it neither ignores, blocks nor catches \(n): the default action ends it"
+        }
     }
 }

@@ -138,6 +138,9 @@ public struct ProcessInfo: Hashable, Sendable {
     public var fds: Field<[OpenFile]>
     public var signals: SignalDispositions
     public var isKernelThread: Bool
+    /// `/proc/<pid>/syscall`, read only for processes holding a terminal fd (to see a process
+    /// blocked reading its terminal: after a hangup that read fails with EIO, n_tty.c).
+    public var syscall: Field<SyscallState> = .unknown(.notRead)
     /// CPU time (stat fields 14+15) in clock ticks.
     public var cpuTicks: UInt64
     /// Resident set size in bytes (stat field 24 × page size).

@@ -20,6 +20,8 @@ public struct ScanOptions: Sendable {
     public var fdInfoForAll: Bool = false
     /// Stat fd targets that are paths, to tell files from directories and devices.
     public var statFdTargets: Bool = true
+    /// Read `/proc/<pid>/syscall` for processes holding a terminal fd (the hangup io rule).
+    public var readSyscall: Bool = true
 
     public init(details: Details = .all, fdInfoFor: Set<Int32> = [], fdInfoForAll: Bool = false) {
         self.details = details
@@ -224,6 +226,10 @@ final class ScanWorker {
         info.cwd = link(dir, "cwd")
         let withInfo = options.fdInfoForAll || options.fdInfoFor.contains(pid)
         info.fds = readFds(dir: dir, withInfo: withInfo, statTargets: options.statFdTargets)
+        if options.readSyscall, let fds = info.fds.value, fds.contains(where: { $0.kind == .tty }) {
+            info.syscall = Field(proc.read(dirfd: dir, "syscall") { SyscallParser.parse($0) }
+                .flatMap { $0.map { .success($0) } ?? .failure(.invalid) })
+        }
         // A process that died while we read it shows ENOENT everywhere: drop it.
         if info.cwd.unknownReason == .vanished && info.exe.unknownReason == .vanished {
             return nil
