@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # Pivots the rows HangupRealityTests writes to $HANGUP_TABLE into one table per event:
-#   HANGUP_TABLE=/tmp/rows.md swift test --filter HangupRealityTests; Scripts/hangup-table.py /tmp/rows.md
+#   HANGUP_TABLE=/tmp/rows.md swift test --filter HangupRealityTests; scripts/hangup-table.py /tmp/rows.md
 # Cell: predicted → actual (one entry per process; "?" = certain:false; ≈ = differs, but the
 # prediction said it was uncertain and why; ✗ = a real mismatch).
 import sys, collections
