@@ -11,6 +11,9 @@ public struct ScanOptions: Sendable {
         /// Only these pids (plus every process not in `previous` or whose start time changed);
         /// the others keep what `previous` had.
         case refresh(Set<Int32>, previous: Snapshot)
+        /// Only these pids; the others' argv, exe, cwd and fds stay `.unknown(.notRead)` (a fast
+        /// first scan). A later `.refresh` reads every process whose details were not read.
+        case only(Set<Int32>)
     }
 
     public var details: Details = .all
@@ -108,8 +111,16 @@ public final class SnapshotReader {
         // Kernel threads have no argv, cwd, exe or fds of their own; zombies have lost them.
         if stat.isKernelThread || state.isGone { return info }
 
+        if case .only(let wanted) = options.details, !wanted.contains(pid) {
+            info.argv = .unknown(.notRead)
+            info.exe = .unknown(.notRead)
+            info.cwd = .unknown(.notRead)
+            info.fds = .unknown(.notRead)
+            return info
+        }
         if case .refresh(let fresh, let previous) = options.details, !fresh.contains(pid),
-           let old = previous.processes[pid], old.startTime == stat.startTime {
+           let old = previous.processes[pid], old.startTime == stat.startTime,
+           old.argv.unknownReason != .notRead {
             info.argv = old.argv
             info.exe = old.exe
             info.cwd = old.cwd
