@@ -82,6 +82,7 @@ void cc_set_escdelay(int ms) { set_escdelay(ms); }
 static SCREEN *the_screen = NULL;
 
 int cc_start(const char *term, int want_color) {
+    setlocale(LC_ALL, "");
     the_screen = newterm(term, stdout, stdin);
     if (!the_screen) return -1;
     set_term(the_screen);

@@ -22,9 +22,9 @@ final class Terminal {
     ]
 
     init(term: String, wantColor: Bool) throws(StartError) {
-        utf8 = cc_locale_is_utf8() != 0
-        let r = term.withCString { cc_start($0, wantColor ? 1 : 0) }
+        let r = term.withCString { cc_start($0, wantColor ? 1 : 0) }  // setlocale, then newterm
         if r < 0 { throw .unknownTerminal }
+        utf8 = cc_locale_is_utf8() != 0
         color = r == 1
         if color {
             var fg: [Int16] = [], bg: [Int16] = []

@@ -273,14 +273,14 @@ extension AppState {
         let n = order.count
         for step in 0..<n {
             let off = includeCurrent ? step : step + 1
-            let i = ((forward ? start + off : start - off) % n + n) % n
+            let raw = forward ? start + off : start - off
+            let i = (raw % n + n) % n
             guard let p = snapshot.process(order[i]), matches(p) else { continue }
             openSessions.insert(p.sid)
             foldedGroups.remove(p.pgid)
             rebuildRows()
             if let r = rows.firstIndex(where: { $0.key == .process(p.identity) }) { move(to: r) }
-            if !quiet { setNote(step + (includeCurrent ? 0 : 1) > 0 && (forward ? i < start : i > start)
-                                ? "search wrapped: \(query)" : "match: \(query)") }
+            if !quiet { setNote(raw >= n || raw < 0 ? "search wrapped: \(query)" : "match: \(query)") }
             return true
         }
         setNote("no match for \"\(query)\"")
