@@ -94,6 +94,7 @@ public enum App {
             }
             if monotonic() >= nextScan {
                 var opts = ScanOptions(details: .refresh(detailPids(state, cursor: &cursor), previous: snap))
+                opts.statusWithDetails = true
                 if state.detailOpen, let p = state.selectedProcess { opts.fdInfoFor = [p.pid] }
                 snap = reader.snapshot(options: opts)
                 _ = update(&state, .snapshot(snap, now: monotonic()))
@@ -109,7 +110,7 @@ public enum App {
     }
 
     /// The pids whose argv/cwd/fds are re-read this tick: the visible rows, the selection,
-    /// session leaders on screen, and a round-robin slice of everyone else (all within ~10 ticks).
+    /// session leaders on screen, and a round-robin slice of everyone else (all within ~20 ticks).
     static func detailPids(_ state: AppState, cursor: inout Int) -> Set<Int32> {
         var out = Set<Int32>()
         let l = state.layout
@@ -127,7 +128,7 @@ public enum App {
         if let p = state.selectedProcess { out.insert(p.pid) }
         let all = state.snapshot.processes.keys.sorted()
         guard !all.isEmpty else { return out }
-        let slice = max(16, all.count / 10)
+        let slice = max(16, all.count / 20)
         for i in 0..<min(slice, all.count) { out.insert(all[(cursor + i) % all.count]) }
         cursor = (cursor + slice) % all.count
         return out

@@ -271,6 +271,11 @@ public struct AppState {
         var out: [Row] = []
         let goneByGroup = Dictionary(grouping: gone, by: \.pgid)
         for s in snapshot.sessions {
+            // A closed session with no filter is one row: no need to walk its trees.
+            if filter == .all && !openSessions.contains(s.sid) {
+                out.append(Row(key: .session(s.sid)))
+                continue
+            }
             var groupRows: [[Row]] = []
             var any = filter == .all
             for g in s.groups {

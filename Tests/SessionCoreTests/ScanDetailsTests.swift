@@ -24,4 +24,29 @@ import Glibc
         #expect(parent2.argv.value?.isEmpty == false)
         #expect(parent2.cwd.unknownReason != .notRead)
     }
+
+    @Test func statusWithDetailsKeepsStatusFieldsAndRefreshesStat() throws {
+        let reader = try SnapshotReader(root: "/proc")
+        let me = getpid()
+        let first = reader.snapshot()
+        let parent = try #require(first.process(first.process(me)!.ppid))
+        // Pretend the previous scan saw other masks: a stat-only refresh keeps them...
+        var doctored = first
+        doctored.processes[parent.pid]!.signals.ignored = SignalSet([Signals.hup, 10])
+        doctored.processes[parent.pid]!.uid = 4242
+        doctored.processes[parent.pid]!.cpuTicks = 999_999_999
+        var opts = ScanOptions(details: .refresh([me], previous: doctored))
+        opts.statusWithDetails = true
+        let second = reader.snapshot(options: opts)
+        let p2 = try #require(second.process(parent.pid))
+        #expect(p2.signals.ignored.contains(10))
+        #expect(p2.uid == 4242)
+        #expect(p2.cpuTicks != 999_999_999)  // stat is read every tick
+        // ...while the pids named are read afresh.
+        var opts3 = ScanOptions(details: .refresh([parent.pid], previous: doctored))
+        opts3.statusWithDetails = true
+        let third = reader.snapshot(options: opts3)
+        #expect(third.process(parent.pid)?.uid == parent.uid)
+        #expect(third.process(parent.pid)?.signals.ignored.contains(10) == parent.signals.ignored.contains(10))
+    }
 }

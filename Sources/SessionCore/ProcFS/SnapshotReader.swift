@@ -23,6 +23,10 @@ public struct ScanOptions: Sendable {
     public var fdInfoForAll: Bool = false
     /// Stat fd targets that are paths, to tell files from directories and devices.
     public var statFdTargets: Bool = true
+    /// With `.refresh`: read `status` (uids, signal masks, umask) only for the pids whose
+    /// details are read; the others read `stat` alone and keep the rest from `previous`.
+    /// Cuts a tick's kernel time roughly in half (the TUI's refresh).
+    public var statusWithDetails: Bool = false
 
     public init(details: Details = .all, fdInfoFor: Set<Int32> = [], fdInfoForAll: Bool = false) {
         self.details = details
@@ -78,6 +82,27 @@ public final class SnapshotReader {
 
         let statResult = proc.read(dirfd: dir, "stat") { bytes in try? StatParser.parse(bytes) }
         guard case .success(let parsed) = statResult, let stat = parsed else { return nil }
+        // The cheap tick: `stat` only, the status fields (ids, signal masks, umask) and the
+        // details copied from the previous scan.
+        if options.statusWithDetails, case .refresh(let fresh, let previous) = options.details,
+           !fresh.contains(pid), let old = previous.processes[pid], old.startTime == stat.startTime,
+           old.argv.unknownReason != .notRead {
+            var info = old
+            info.ppid = stat.ppid
+            info.pgid = stat.pgid
+            info.sid = stat.sid
+            info.tpgid = stat.tpgid
+            info.state = ProcessState(letter: stat.state)
+            info.comm = stat.comm
+            info.threads = stat.threads
+            if info.ttyDevice != UInt64(stat.ttyNr) {
+                info.ttyDevice = UInt64(stat.ttyNr)
+                info.tty = drivers.name(forDevice: UInt64(stat.ttyNr))
+            }
+            info.cpuTicks = stat.utime + stat.stime
+            info.rssBytes = stat.rssPages * pageSize
+            return info
+        }
         guard case .success(let status) = proc.read(dirfd: dir, "status", { StatusParser.parse($0) })
         else { return nil }
 
