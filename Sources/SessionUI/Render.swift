@@ -268,9 +268,14 @@ struct Renderer {
         var y = top + 1
         for line in lines {
             guard y < top + height else { break }
-            for wrapped in wrapSpans(line, width: s.width - 1) {
+            // Continuation lines of an indented item (a reason) hang under its text.
+            let lead = line.first.map { $0.text.prefix { $0 == " " }.count } ?? 0
+            let hang = lead > 0 ? lead + 2 : 0
+            for (k, wrapped) in wrapSpans(line, width: s.width - 1 - hang).enumerated() {
                 guard y < top + height else { break }
-                putSpans(&s, wrapped, x: 1, y: y)
+                var spans = wrapped
+                if k > 0, let f = spans.first { spans[0].text = String(f.text.drop { $0 == " " }) }
+                putSpans(&s, spans, x: k == 0 ? 1 : 1 + hang, y: y)
                 y += 1
             }
         }

@@ -68,7 +68,7 @@ final class TmuxPane {
     /// check the terminal it left behind.
     init(width: Int = 100, height: Int = 30, env: String = "LANG=C.UTF-8", command: String) {
         socket = "st-tui-\(getpid())-\(Self.counter.next())-\(UInt32.random(in: 0...UInt32.max))"
-        let line = "trap : INT; env SWIFT_BACKTRACE=interactive=no \(env) \(command); echo EXIT:$?; stty -a | tr '\\n' ' '; echo; echo STTY-END; exec sleep 120"
+        let line = "trap : INT; env \(env) SWIFT_BACKTRACE=interactive=no \(command); echo EXIT:$?; stty -a | tr '\\n' ' '; echo; echo STTY-END; exec sleep 120"
         // Orphans of this test (the tmux server daemon) come back to us, so we can reap them.
         _ = st_set_child_subreaper(1)
         _ = tmux(["new-session", "-d", "-x", "\(width)", "-y", "\(height)", "-s", "t", line])
@@ -258,6 +258,10 @@ final class TmuxPane {
         let s = bad.waitFor("STTY-END")
         #expect(s.contains("sessiontop: unknown terminal type 'no-such-terminal'"))
         bad.expectRestored(exit: 1)
+
+        let unset = TmuxPane(env: "-u TERM", command: sessiontopBinary)
+        #expect(unset.waitFor("STTY-END").contains("sessiontop: TERM is not set"))
+        unset.expectRestored(exit: 1)
 
         // Odd bytes in argv, shown escaped; a C locale gets ASCII only.
         let odd = TmuxPane(env: "LANG=C LC_ALL=C",
