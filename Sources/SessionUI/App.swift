@@ -49,12 +49,12 @@ public enum App {
         do { terminal = try Terminal(term: term, wantColor: options.color) } catch { throw .unknownTerminal(term) }
         defer { terminal.stop() }
 
-        // First frame: stat + status for everyone, details for sessiontop's own process only;
-        // the next scan fills in the rest.
+        // First frame: `stat` for everyone, details for sessiontop's own process only; the
+        // next scan (right after) reads status and details and the analysis runs.
         var snap = reader.snapshot(options: ScanOptions(details: .only([reader.selfPid])))
         let size = terminal.size
         var state = AppState(snapshot: snap, width: size.width, height: size.height, color: terminal.color,
-                             unicode: terminal.utf8, interval: options.interval, myUID: getuid())
+                             unicode: terminal.utf8, interval: options.interval, myUID: getuid(), analysisPending: true)
         state.now = monotonic()
         var screen = Screen(width: size.width, height: size.height)
         render(state, into: &screen)

@@ -136,12 +136,15 @@ public struct AppState {
     /// How long new and vanished processes stay marked, seconds.
     public var markSeconds: Double = 3
     public var scans = 0
+    /// The first frame comes from a scan without signal masks: no verdicts until the next one.
+    public var analysisPending = false
     /// The user sessiontop runs as (for the "my user" filter).
     public var myUID: UInt32
 
     public init(snapshot: Snapshot, width: Int, height: Int, color: Bool = true, unicode: Bool = true,
-                interval: Double = 1.5, myUID: UInt32 = 0,
+                interval: Double = 1.5, myUID: UInt32 = 0, analysisPending: Bool = false,
                 analyze: ((Snapshot, Int32, HangupEvent) -> [Int32: Verdict])? = nil) {
+        self.analysisPending = analysisPending
         self.snapshot = snapshot
         self.width = width
         self.height = height
@@ -239,6 +242,7 @@ public struct AppState {
     // MARK: Building rows
 
     mutating func recomputeVerdicts() {
+        guard !analysisPending else { verdicts = [:]; return }
         var out: [Int32: Verdict] = [:]
         out.reserveCapacity(snapshot.processes.count)
         for s in snapshot.sessions where s.tty != nil {

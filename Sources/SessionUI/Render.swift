@@ -86,7 +86,9 @@ struct Renderer {
         putSpans(&s, line0, x: 0, y: 0)
 
         var line1: [Span] = []
-        if let c = state.selfCounts, let tty = snap.selfTTY {
+        if state.analysisPending {
+            line1 = [("reading argv, fds and signal masks…", st(.dim))]
+        } else if let c = state.selfCounts, let tty = snap.selfTTY {
             let what: String
             switch state.event {
             case .hangup: what = "If this terminal (\(tty)) hangs up: "
@@ -173,7 +175,7 @@ struct Renderer {
             if !state.query.isEmpty && state.matches(p) { cmdStyle = st(.match) }
             else if fate == .dies || fate == .atRisk || fate == .survives { cmdStyle = fateSt }
             else { cmdStyle = base }
-            var mark = String(fate.mark)
+            var mark = state.analysisPending ? " " : String(fate.mark)
             if state.verdicts[p.pid].map({ !$0.certain }) == true && fate != .unaffected { mark += "?" } else { mark += " " }
             spans = [(mark, fateSt)]
             if state.mode == .tree {

@@ -56,6 +56,7 @@ extension AppState {
         if let n = note, t - noteAt > 5, !n.isEmpty { note = nil }
         snapshot = new
         scans += 1
+        analysisPending = false
         recomputeVerdicts()
         rebuildRows()
         reselect(oldKey, oldIndex: oldIndex, vanishedNote: true)

@@ -18,11 +18,15 @@ import Glibc
         #expect(parent.argv == .unknown(.notRead))
         #expect(parent.cwd == .unknown(.notRead))
         #expect(parent.fds == .unknown(.notRead))
+        // Status was not read either, but the owner comes from /proc/<pid> itself.
+        #expect(parent.umask == .unknown(.notRead))
+        #expect(parent.uid == getuid())
         // A refresh naming nobody still reads what the first scan skipped.
         let second = reader.snapshot(options: ScanOptions(details: .refresh([], previous: first)))
         let parent2 = try #require(second.process(mine.ppid))
         #expect(parent2.argv.value?.isEmpty == false)
         #expect(parent2.cwd.unknownReason != .notRead)
+        #expect(parent2.umask.unknownReason != .notRead)
     }
 
     @Test func statusWithDetailsKeepsStatusFieldsAndRefreshesStat() throws {

@@ -247,4 +247,16 @@ import Testing
         sc.put("q", x: -3, y: 5)
         #expect(sc.text == "a?b zz")
     }
+
+    @Test func noVerdictsUntilTheFullScan() {
+        var s = AppState(snapshot: Fixture.snapshot(), width: 100, height: 30, myUID: 1000,
+                         analysisPending: true, analyze: Fixture.analyze)
+        #expect(s.verdicts.isEmpty)
+        var screen = Screen(width: 100, height: 30)
+        render(s, into: &screen)
+        #expect(screen.line(1).hasPrefix("reading argv, fds and signal masks"))
+        _ = update(&s, .snapshot(Fixture.snapshot(), now: 1))
+        #expect(!s.analysisPending)
+        #expect(s.fate(1300) == .atRisk)
+    }
 }

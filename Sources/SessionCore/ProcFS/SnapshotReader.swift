@@ -103,6 +103,21 @@ public final class SnapshotReader {
             info.rssBytes = stat.rssPages * pageSize
             return info
         }
+        // The fast first scan: `stat` alone; the owner of /proc/<pid> is the process's euid/egid
+        // (proc(5)); the status fields stay unread (umask unknown, signal sets empty).
+        if case .only(let wanted) = options.details, !wanted.contains(pid),
+           case .success(let st) = proc.stat(dirfd: dir, ".") {
+            let state = ProcessState(letter: stat.state)
+            return ProcessInfo(
+                pid: pid, ppid: stat.ppid, pgid: stat.pgid, sid: stat.sid, tpgid: stat.tpgid,
+                state: state, comm: stat.comm, argv: .unknown(.notRead), exe: .unknown(.notRead),
+                uid: st.st_uid, euid: st.st_uid, gid: st.st_gid, egid: st.st_gid, user: users.name(st.st_uid),
+                startTime: stat.startTime, threads: stat.threads,
+                ttyDevice: UInt64(stat.ttyNr), tty: drivers.name(forDevice: UInt64(stat.ttyNr)),
+                cwd: .unknown(.notRead), umask: .unknown(.notRead), fds: .unknown(.notRead),
+                signals: SignalDispositions(), isKernelThread: stat.isKernelThread,
+                cpuTicks: stat.utime + stat.stime, rssBytes: stat.rssPages * pageSize)
+        }
         guard case .success(let status) = proc.read(dirfd: dir, "status", { StatusParser.parse($0) })
         else { return nil }
 
