@@ -7,7 +7,8 @@
 # pipeline, a nohup'ed sleep with its output redirected, a python that ignores SIGHUP but keeps
 # the terminal, a stopped job (Ctrl-Z) — then runs sessiontop in the foreground. Each screen is
 # captured with `capture-pane -p -e` and rendered by scripts/ansi2png.py (Pillow + DejaVu Sans
-# Mono). Everything started is killed by pid at the end.
+# Mono). TERM is tmux-256color (no bce), so that coloured blanks are real cells that
+# capture-pane -N keeps. Everything started is killed by pid at the end.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${SESSIONTOP_BIN:-$ROOT/.build/debug/sessiontop}
@@ -37,9 +38,8 @@ cleanup() {
 trap cleanup EXIT
 
 "${T[@]}" new-session -d -s shots -x "$COLS" -y "$ROWS" \
-    "env -i HOME=$WORK PATH=$PATH TERM=xterm-256color LANG=C.UTF-8 PS1='\$ ' bash --norc --noprofile -i"
+    "env -i HOME=$WORK PATH=$PATH TERM=tmux-256color LANG=C.UTF-8 PS1='\$ ' bash --norc --noprofile -i"
 "${T[@]}" set-option -t shots status off
-"${T[@]}" set-option -t shots default-terminal xterm-256color >/dev/null 2>&1 || true
 
 type_line() { "${T[@]}" send-keys -t shots -l "$1"; "${T[@]}" send-keys -t shots Enter; sleep 0.3; }
 wait_for() {

@@ -454,6 +454,7 @@ struct Renderer {
     }
 
     func drawBar(_ s: inout Screen, y: Int) {
+        s.fill(y: y, style: st(.fkeyLabel))  // as htop: the label colour runs to the edge
         var x = 0
         for item in functionBar {
             x = s.put(item.key, x: x, y: y, style: st(.fkey))
