@@ -113,8 +113,10 @@ def parse(text, cols, rows):
     for y, line in enumerate(text.split("\n")[:rows]):
         x = 0
         pos = 0
-        for m in SGR.finditer(line + "\x1b[m"):
-            for ch in line[pos:m.start()]:
+        # tmux does not repeat the SGR state at the start of a line: the pen carries over.
+        for m in list(SGR.finditer(line)) + [None]:
+            end = m.start() if m else len(line)
+            for ch in line[pos:end]:
                 w = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
                 if unicodedata.combining(ch) and x > 0:
                     continue
@@ -125,10 +127,11 @@ def parse(text, cols, rows):
                 if w == 2:
                     grid[y][x + 1] = ("", fg, bg, pen.bold, pen.underline)
                 x += w
+            if m is None:
+                break
             if m.group(1) is not None:
                 pen.apply(m.group(1))
             pos = m.end()
-        # Colours carry to the end of the line only when tmux wrote the spaces.
     return grid
 
 

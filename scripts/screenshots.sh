@@ -33,7 +33,7 @@ cleanup() {
         done
     fi
     "${T[@]}" kill-server 2>/dev/null || true
-    rm -rf "$WORK"
+    [ -n "${KEEP_ANS:-}" ] && cp "$WORK"/*.ans "$KEEP_ANS"/ 2>/dev/null; rm -rf "$WORK"
 }
 trap cleanup EXIT
 
