@@ -316,6 +316,9 @@ public struct AppState {
         procs.reserveCapacity(snapshot.processes.count)
         for (_, p) in snapshot.processes where !p.isKernelThread && passesFilter(p) { procs.append(p) }
         let rank: [Fate: Int] = [.dies: 0, .atRisk: 1, .survives: 2, .unaffected: 3]
+        // Command strings are built once, not in every comparison.
+        var commands: [Int32: String] = [:]
+        if sortKey == .command { for p in procs { commands[p.pid] = Self.command(p) } }
         func less(_ a: ProcessInfo, _ b: ProcessInfo) -> Bool {
             switch sortKey {
             case .pid: return a.pid < b.pid
@@ -324,7 +327,7 @@ public struct AppState {
                 let ta = a.tty ?? "~", tb = b.tty ?? "~"
                 return ta != tb ? ta < tb : a.pid < b.pid
             case .command:
-                let ca = Self.command(a), cb = Self.command(b)
+                let ca = commands[a.pid]!, cb = commands[b.pid]!
                 return ca != cb ? ca < cb : a.pid < b.pid
             case .fate:
                 let fa = rank[fate(a.pid)]!, fb = rank[fate(b.pid)]!

@@ -119,7 +119,10 @@ final class Terminal {
             case 27: out.append(.key(.escape))
             case 9: out.append(.key(.tab))
             case 8, 127: out.append(.key(.backspace))
-            case 12: shown = nil  // Ctrl-L: repaint everything
+            case 12:  // Ctrl-L: repaint everything
+                shown = nil
+                let s = size
+                out.append(.resize(width: s.width, height: s.height))
             default:
                 if code >= 32, let u = Unicode.Scalar(UInt32(code)) { out.append(.key(.char(Character(u)))) }
             }
