@@ -48,7 +48,7 @@ for _ in $(seq 100); do
     [ "$have" -ge "$want" ] && break
     sleep 0.1
 done
-total=$(ls -d /proc/[0-9]* | wc -l)
+total=$( (ls -d /proc/[0-9]* 2>/dev/null || true) | wc -l)
 echo "load: $have processes in $SESSIONS sessions (machine total: $total)"
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
