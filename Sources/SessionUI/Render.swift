@@ -195,8 +195,7 @@ struct Renderer {
                      (pad(String(id.pid), 7, right: true) + " " + pad(g.user, 8) + " - " + "    " + g.command + "  (exited)", st(.gone))]
         }
         if fillStyle != .plain { s.fill(y: y, style: fillStyle) }
-        let end = putSpans(&s, spans, x: 0, y: y)
-        _ = end
+        putSpans(&s, spans, x: 0, y: y)
         if selected {
             for x in 0..<s.width {
                 var c = s[x, y]

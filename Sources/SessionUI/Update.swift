@@ -112,7 +112,6 @@ extension AppState {
             case .pageUp: helpScroll = max(0, helpScroll - max(1, height - 4))
             case .pageDown, .char(" "): helpScroll += max(1, height - 4)
             case .home: helpScroll = 0
-            case .char("q") where false: break
             default: helpOpen = false
             }
             return []
@@ -159,7 +158,7 @@ extension AppState {
         switch k {
         case .enter:
             searching = false
-            if !query.isEmpty && !jumpToMatch(forward: true, includeCurrent: true) { }
+            if !query.isEmpty { jumpToMatch(forward: true, includeCurrent: true) }
         case .escape:
             searching = false
             query = ""

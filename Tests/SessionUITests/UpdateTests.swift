@@ -259,4 +259,35 @@ import Testing
         #expect(!s.analysisPending)
         #expect(s.fate(1300) == .atRisk)
     }
+
+    /// Every key at many sizes, with refreshes in between: render never traps and the
+    /// selection stays on a row and on screen.
+    @Test func everyKeyAtEverySizeRendersSafely() {
+        let keys: [Key] = [.down, .down, .enter, .char("i"), .pageDown, .end, .char("?"), .down, .char("x"),
+                           .char("/"), .char("c"), .backspace, .char("z"), .enter, .char("n"), .char("N"),
+                           .char("f"), .char("t"), .char("s"), .char("I"), .char("<"), .char("e"), .left,
+                           .right, .home, .pageUp, .char(" "), .escape, .char("+"), .char("-"), .function(9),
+                           .char("D"), .char("f"), .char("f"), .char("f"), .char("t"), .tab, .function(12)]
+        let sizes = [(0, 0), (1, 1), (39, 9), (40, 10), (41, 11), (60, 14), (80, 24), (100, 30), (240, 70)]
+        var procs = Fixture.processes()
+        for (w, h) in sizes {
+            var s = Fixture.state(width: w, height: h)
+            var screen = Screen(width: w, height: h)
+            for (n, k) in keys.enumerated() {
+                _ = update(&s, .key(k))
+                if n % 7 == 0 {
+                    // Processes come and go under the user's feet.
+                    if procs[2102] == nil { procs = Fixture.processes() } else { procs[2102] = nil; procs[1160] = nil }
+                    _ = update(&s, .snapshot(Fixture.snapshot(procs), now: Double(100 + n)))
+                }
+                _ = update(&s, .mouse(.click(x: n % max(1, w), y: n % max(1, h))))
+                render(s, into: &screen)
+                #expect(screen.width == w && screen.height == h)
+                if !s.rows.isEmpty && !s.tooSmall {
+                    #expect(s.rows.indices.contains(s.selectedIndex))
+                    #expect(s.selectedIndex >= s.scrollTop && s.selectedIndex < s.scrollTop + max(1, s.layout.listHeight))
+                }
+            }
+        }
+    }
 }
