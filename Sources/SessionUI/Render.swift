@@ -212,6 +212,17 @@ struct Renderer {
                              ("session \(sid)", st(.session))]
         spans.append((dot + (sess.tty ?? "no tty"), sess.tty == nil ? st(.dim) : st(.session)))
         if sid == snap.selfSid { spans.append((state.unicode ? " ◀ this terminal" : " <- this terminal", st(.note))) }
+        if sess.tty != nil {
+            var d = 0, r = 0
+            for g in sess.groups { for pid in g.members {
+                let f = state.fate(pid)
+                if f == .dies { d += 1 } else if f == .atRisk { r += 1 }
+            } }
+            if d > 0 || r > 0 { spans.append((dot, .plain)) }
+            if d > 0 { spans.append(("\(d) die", st(.dies))) }
+            if d > 0 && r > 0 { spans.append((", ", .plain)) }
+            if r > 0 { spans.append(("\(r) at risk", st(.atRisk))) }
+        }
         if let l = sess.leader, let p = snap.process(l) {
             spans.append((dot + "leader " + DisplayWidth.clip(AppState.command(p), to: 40), .plain))
         } else {
@@ -219,15 +230,6 @@ struct Renderer {
         }
         if let fg = sess.foregroundPgid { spans.append((dot + "fg group \(fg)", .plain)) }
         spans.append((dot + plural(sess.groups.count, "group") + ", " + plural(sess.processCount, "process"), st(.dim)))
-        if sess.tty != nil {
-            var d = 0, r = 0
-            for g in sess.groups { for pid in g.members {
-                let f = state.fate(pid)
-                if f == .dies { d += 1 } else if f == .atRisk { r += 1 }
-            } }
-            if d > 0 { spans.append(("  \(d) die", st(.dies))) }
-            if r > 0 { spans.append(("  \(r) at risk", st(.atRisk))) }
-        }
         return spans
     }
 
