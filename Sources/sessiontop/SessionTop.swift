@@ -1,10 +1,17 @@
 import ArgumentParser
 import SessionCore
+import SessionUI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct SessionTop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sessiontop",
         abstract: "See sessions, process groups and controlling terminals, and act on them.",
-        subcommands: [SnapshotCommand.self, HangupCommand.self, SignalCommand.self,
-                      DaemonizeCommand.self, RelaunchCommand.self])
+        discussion: "With no subcommand, opens the live inspector (press ? inside for help).",
+        subcommands: [TopCommand.self, SnapshotCommand.self, HangupCommand.self, SignalCommand.self,
+                      DaemonizeCommand.self, RelaunchCommand.self],
+        defaultSubcommand: TopCommand.self)
 }
+

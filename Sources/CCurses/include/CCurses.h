@@ -24,4 +24,29 @@ void cc_install_crash_restore(void);
 /// Restores termios saved by cc_install_crash_restore and leaves the alternate screen
 /// (async-signal-safe: used from signal handlers).
 void cc_emergency_restore(void);
+/// Installs handlers for SIGINT/SIGTERM/SIGHUP that write the signal number (one byte) to a
+/// non-blocking close-on-exec self-pipe; returns the read end, or -1.
+int cc_install_quit_pipe(void);
+/// KEY_F(n).
+int cc_key_f(int n);
+/// Non-zero when the locale's codeset is UTF-8 (nl_langinfo(CODESET)).
+int cc_locale_is_utf8(void);
+/// Sets ESCDELAY (ms) so a lone Escape is not held back for a second.
+void cc_set_escdelay(int ms);
+/// newterm(term, stdout, stdin) and the inspector's modes (cbreak, noecho, keypad, nodelay,
+/// hidden cursor, mouse, short ESCDELAY). Returns -1 when the terminal type is unknown, else
+/// 1 when colours are on, 0 when not.
+int cc_start(const char *term, int want_color);
+/// endwin() once; safe to call again.
+void cc_stop(void);
+/// Defines colour pair i+1 as fg[i] on bg[i] (-1 = terminal default).
+void cc_init_pairs(const short *fg, const short *bg, int n);
+/// Reads one input: 0 none, 1 character (code), 2 key (code = KEY_*), 3 mouse (x, y, bstate).
+int cc_read(int *code, int *x, int *y, unsigned long *bstate);
+/// Draws n wide characters at (y, x) with attributes.
+void cc_draw(int y, int x, const int *wch, int n, unsigned int attr);
+void cc_clear_to_eol(int y, int x);
+void cc_refresh(void);
+/// Forces a full repaint on the next refresh (after a resize).
+void cc_clear_all(void);
 #endif

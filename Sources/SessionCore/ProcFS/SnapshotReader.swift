@@ -11,6 +11,9 @@ public struct ScanOptions: Sendable {
         /// Only these pids (plus every process not in `previous` or whose start time changed);
         /// the others keep what `previous` had.
         case refresh(Set<Int32>, previous: Snapshot)
+        /// Only these pids; the others' argv, exe, cwd and fds stay `.unknown(.notRead)` (a fast
+        /// first scan). A later `.refresh` reads every process whose details were not read.
+        case only(Set<Int32>)
     }
 
     public var details: Details = .all
@@ -22,6 +25,10 @@ public struct ScanOptions: Sendable {
     public var statFdTargets: Bool = true
     /// Read `/proc/<pid>/syscall` for processes holding a terminal fd (the hangup io rule).
     public var readSyscall: Bool = true
+    /// With `.refresh`: read `status` (uids, signal masks, umask) only for the pids whose
+    /// details are read; the others read `stat` alone and keep the rest from `previous`.
+    /// Cuts a tick's kernel time roughly in half (the TUI's refresh).
+    public var statusWithDetails: Bool = false
 
     public init(details: Details = .all, fdInfoFor: Set<Int32> = [], fdInfoForAll: Bool = false) {
         self.details = details
@@ -174,6 +181,42 @@ final class ScanWorker {
 
         let statResult = proc.read(dirfd: dir, "stat") { bytes in try? StatParser.parse(bytes) }
         guard case .success(let parsed) = statResult, let stat = parsed else { return nil }
+        // The cheap tick: `stat` only, the status fields (ids, signal masks, umask) and the
+        // details copied from the previous scan.
+        if options.statusWithDetails, case .refresh(let fresh, let previous) = options.details,
+           !fresh.contains(pid), let old = previous.processes[pid], old.startTime == stat.startTime,
+           old.argv.unknownReason != .notRead {
+            var info = old
+            info.ppid = stat.ppid
+            info.pgid = stat.pgid
+            info.sid = stat.sid
+            info.tpgid = stat.tpgid
+            info.state = ProcessState(letter: stat.state)
+            info.comm = stat.comm
+            info.threads = stat.threads
+            if info.ttyDevice != UInt64(stat.ttyNr) {
+                info.ttyDevice = UInt64(stat.ttyNr)
+                info.tty = drivers.name(forDevice: UInt64(stat.ttyNr))
+            }
+            info.cpuTicks = stat.utime + stat.stime
+            info.rssBytes = stat.rssPages * pageSize
+            return info
+        }
+        // The fast first scan: `stat` alone; the owner of /proc/<pid> is the process's euid/egid
+        // (proc(5)); the status fields stay unread (umask unknown, signal sets empty).
+        if case .only(let wanted) = options.details, !wanted.contains(pid),
+           case .success(let st) = proc.stat(dirfd: dir, ".") {
+            let state = ProcessState(letter: stat.state)
+            return ProcessInfo(
+                pid: pid, ppid: stat.ppid, pgid: stat.pgid, sid: stat.sid, tpgid: stat.tpgid,
+                state: state, comm: stat.comm, argv: .unknown(.notRead), exe: .unknown(.notRead),
+                uid: st.st_uid, euid: st.st_uid, gid: st.st_gid, egid: st.st_gid, user: users.name(st.st_uid),
+                startTime: stat.startTime, threads: stat.threads,
+                ttyDevice: UInt64(stat.ttyNr), tty: drivers.name(forDevice: UInt64(stat.ttyNr)),
+                cwd: .unknown(.notRead), umask: .unknown(.notRead), fds: .unknown(.notRead),
+                signals: SignalDispositions(), isKernelThread: stat.isKernelThread,
+                cpuTicks: stat.utime + stat.stime, rssBytes: stat.rssPages * pageSize)
+        }
         guard case .success(let status) = proc.read(dirfd: dir, "status", { StatusParser.parse($0) })
         else { return nil }
 
@@ -207,8 +250,16 @@ final class ScanWorker {
         // Kernel threads have no argv, cwd, exe or fds of their own; zombies have lost them.
         if stat.isKernelThread || state.isGone { return info }
 
+        if case .only(let wanted) = options.details, !wanted.contains(pid) {
+            info.argv = .unknown(.notRead)
+            info.exe = .unknown(.notRead)
+            info.cwd = .unknown(.notRead)
+            info.fds = .unknown(.notRead)
+            return info
+        }
         if case .refresh(let fresh, let previous) = options.details, !fresh.contains(pid),
-           let old = previous.processes[pid], old.startTime == stat.startTime {
+           let old = previous.processes[pid], old.startTime == stat.startTime,
+           old.argv.unknownReason != .notRead {
             info.argv = old.argv
             info.exe = old.exe
             info.cwd = old.cwd

@@ -1,0 +1,146 @@
+@preconcurrency import CCurses
+import SessionCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How the host runs the inspector.
+public struct AppOptions: Sendable {
+    public var procRoot = "/proc"
+    public var interval = 1.5
+    public var color = true
+    /// When set, the wall-clock time of the first frame (ns since the epoch) is written here
+    /// (`SESSIONTOP_FIRST_FRAME_FILE`, for the benchmark).
+    public var firstFrameFile: String?
+    public init() {}
+}
+
+/// The host: owns the terminal, the scanner, the clock and signals; runs `update`/`render`
+/// and executes effects.
+public enum App {
+    public enum Failure: Error, CustomStringConvertible {
+        case noTerminalType
+        case unknownTerminal(String)
+        case cannotOpen(String)
+        public var description: String {
+            switch self {
+            case .noTerminalType: return "TERM is not set: set it (e.g. TERM=xterm-256color), or use `sessiontop snapshot`"
+            case .unknownTerminal(let t): return "unknown terminal type '\(t)' (TERM): try TERM=xterm-256color, or use `sessiontop snapshot`"
+            case .cannotOpen(let m): return m
+            }
+        }
+    }
+
+    static func monotonic() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Runs until q or a quit signal; returns the exit status (0, or 128 + signal).
+    public static func run(_ options: AppOptions) throws(Failure) -> Int32 {
+        let reader: SnapshotReader
+        do { reader = try SnapshotReader(root: options.procRoot) } catch { throw .cannotOpen(error.description) }
+        guard let term = getenv("TERM").map({ String(cString: $0) }), !term.isEmpty else { throw .noTerminalType }
+
+        cc_install_crash_restore()
+        let quitFD = cc_install_quit_pipe()
+        let terminal: Terminal
+        do { terminal = try Terminal(term: term, wantColor: options.color) } catch { throw .unknownTerminal(term) }
+        defer { terminal.stop() }
+
+        // First frame: `stat` for everyone, details for sessiontop's own process only; the
+        // next scan (right after) reads status and details and the analysis runs.
+        var snap = reader.snapshot(options: ScanOptions(details: .only([reader.selfPid])))
+        let size = terminal.size
+        var state = AppState(snapshot: snap, width: size.width, height: size.height, color: terminal.color,
+                             unicode: terminal.utf8, interval: options.interval, myUID: getuid(), analysisPending: true)
+        state.now = monotonic()
+        var screen = Screen(width: size.width, height: size.height)
+        render(state, into: &screen)
+        terminal.draw(screen)
+        if let path = options.firstFrameFile { writeTimestamp(path) }
+
+        var nextScan = monotonic()  // the full details right after the first frame
+        var cursor = 0
+        var exitCode: Int32 = 0
+        loop: while true {
+            let now = monotonic()
+            let wait = max(0, Int32(((nextScan - now) * 1000).rounded(.up)))
+            var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: quitFD, events: Int16(POLLIN), revents: 0)]
+            let n = poll(&fds, nfds_t(quitFD >= 0 ? 2 : 1), wait)
+            var dirty = false
+            if n > 0 && fds[1].revents & Int16(POLLIN) != 0 {
+                var b: UInt8 = 0
+                _ = read(quitFD, &b, 1)
+                exitCode = 128 + Int32(b)
+                break loop
+            }
+            if n > 0 && fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 && fds[0].revents & Int16(POLLIN) == 0 {
+                exitCode = 1  // the terminal went away
+                break loop
+            }
+            // Keys, mouse and KEY_RESIZE (ncurses' SIGWINCH handler interrupts poll).
+            for ev in terminal.readEvents() {
+                dirty = true
+                for effect in update(&state, ev) {
+                    switch effect {
+                    case .quit: break loop
+                    case .refreshNow: nextScan = 0
+                    case .sendSignal, .relaunch: break  // executed by the actions work
+                    }
+                }
+            }
+            if monotonic() >= nextScan {
+                var opts = ScanOptions(details: .refresh(detailPids(state, cursor: &cursor), previous: snap))
+                opts.statusWithDetails = true
+                if state.detailOpen, let p = state.selectedProcess { opts.fdInfoFor = [p.pid] }
+                snap = reader.snapshot(options: opts)
+                _ = update(&state, .snapshot(snap, now: monotonic()))
+                nextScan = monotonic() + state.interval
+                dirty = true
+            }
+            if dirty {
+                render(state, into: &screen)
+                terminal.draw(screen)
+            }
+        }
+        return exitCode
+    }
+
+    /// The pids whose argv/cwd/fds are re-read this tick: the visible rows, the selection,
+    /// session leaders on screen, and a round-robin slice of everyone else (all within ~20 ticks).
+    static func detailPids(_ state: AppState, cursor: inout Int) -> Set<Int32> {
+        var out = Set<Int32>()
+        let l = state.layout
+        let end = min(state.rows.count, state.scrollTop + l.listHeight)
+        if state.scrollTop < end {
+            for r in state.rows[state.scrollTop..<end] {
+                switch r.key {
+                case .process(let id): out.insert(id.pid)
+                case .session(let sid): out.insert(sid)
+                case .group(let pgid): out.insert(pgid)
+                case .gone: break
+                }
+            }
+        }
+        if let p = state.selectedProcess { out.insert(p.pid) }
+        let all = state.snapshot.processes.keys.sorted()
+        guard !all.isEmpty else { return out }
+        let slice = max(16, all.count / 20)
+        for i in 0..<min(slice, all.count) { out.insert(all[(cursor + i) % all.count]) }
+        cursor = (cursor + slice) % all.count
+        return out
+    }
+
+    static func writeTimestamp(_ path: String) {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let text = "\(Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))\n"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        close(fd)
+    }
+}

@@ -1,0 +1,406 @@
+import SessionCore
+
+/// A key as the views understand it (the backend translates ncurses codes).
+public enum Key: Hashable, Sendable {
+    case char(Character)
+    case up, down, left, right, pageUp, pageDown, home, end
+    case enter, escape, backspace, tab
+    case function(Int)
+}
+
+/// A mouse action, in screen coordinates.
+public enum Mouse: Hashable, Sendable {
+    case click(x: Int, y: Int)
+    case wheelUp, wheelDown
+}
+
+/// Everything that can happen to the app.
+public enum AppEvent: Sendable {
+    case key(Key)
+    case mouse(Mouse)
+    case resize(width: Int, height: Int)
+    /// A new scan arrived, taken at `now` (seconds on a monotonic clock).
+    case snapshot(Snapshot, now: Double)
+}
+
+/// Who a signal goes to (the actions issue builds the menu; the host executes the effect).
+public enum SignalTarget: Hashable, Sendable {
+    case process(ProcessIdentity)
+    case group(Int32)
+    case session(Int32)
+}
+
+/// What the host must do after an update: the only side effects the app asks for.
+public enum Effect: Hashable, Sendable {
+    case quit
+    /// Scan again now instead of at the next tick.
+    case refreshNow
+    /// Send `signal` to `target` (pidfd + start time check); reserved for the actions work.
+    case sendSignal(SignalTarget, signal: Int32)
+    /// Relaunch a process detached from its terminal; reserved for the actions work.
+    case relaunch(ProcessIdentity)
+}
+
+public enum ViewMode: String, Sendable { case tree, table }
+
+/// Which processes the list shows (`f` cycles).
+public enum Filter: String, CaseIterable, Sendable {
+    case all
+    case mySession = "my session"
+    case atRisk = "at risk"
+    case myUser = "my user"
+}
+
+/// Sort keys of the table view.
+public enum SortKey: String, CaseIterable, Sendable {
+    case pid, user, tty, command, fate
+}
+
+/// A row's identity, stable across refreshes (a process by pid + start time).
+public enum RowKey: Hashable, Sendable {
+    case session(Int32)
+    case group(Int32)
+    case process(ProcessIdentity)
+    /// A process that just vanished, shown for a moment.
+    case gone(ProcessIdentity)
+}
+
+/// One line of the list.
+public struct Row: Hashable, Sendable {
+    public var key: RowKey
+    /// Tree glyphs before a process's command ("│ ├─ ").
+    public var prefix: String = ""
+
+    public init(key: RowKey, prefix: String = "") {
+        self.key = key
+        self.prefix = prefix
+    }
+
+    public var pid: Int32? {
+        if case .process(let id) = key { return id.pid }
+        return nil
+    }
+}
+
+/// A process that vanished, remembered for a moment to show where it was.
+public struct GoneProcess: Hashable, Sendable {
+    public var identity: ProcessIdentity
+    public var sid: Int32
+    public var pgid: Int32
+    public var user: String
+    public var command: String
+    public var at: Double
+}
+
+/// The whole state of the inspector. `update` changes it, `render` draws it.
+public struct AppState {
+    public var snapshot: Snapshot
+    /// Fate of every process under `event` striking its own session's terminal.
+    public var verdicts: [Int32: Verdict] = [:]
+    /// The analysis; tests swap it for hand-made verdicts.
+    public var analyze: (Snapshot, Int32, HangupEvent) -> [Int32: Verdict] = {
+        HangupAnalysis.analyze($0, session: $1, event: $2)
+    }
+    public var event: HangupEvent = .hangup
+    public var mode: ViewMode = .tree
+    public var filter: Filter = .all
+    public var sortKey: SortKey = .pid
+    public var sortDescending = false
+    /// Sessions shown open; sessiontop's own session starts open.
+    public var openSessions: Set<Int32> = []
+    public var foldedGroups: Set<Int32> = []
+    public var knownSessions: Set<Int32> = []
+    public var rows: [Row] = []
+    public var selection: RowKey?
+    public var selectedIndex = 0
+    public var scrollTop = 0
+    public var detailOpen = false
+    public var helpOpen = false
+    public var helpScroll = 0
+    /// `/` prompt being typed.
+    public var searching = false
+    public var query = ""
+    public var note: String?
+    public var noteAt: Double = 0
+    public var width: Int
+    public var height: Int
+    public var color: Bool
+    /// Box-drawing glyphs (UTF-8 locale) or ASCII.
+    public var unicode: Bool
+    /// Seconds between scans.
+    public var interval: Double
+    public var now: Double = 0
+    /// When each process was first seen (not for the first scan): marked as new for a moment.
+    public var firstSeen: [ProcessIdentity: Double] = [:]
+    public var gone: [GoneProcess] = []
+    /// How long new and vanished processes stay marked, seconds.
+    public var markSeconds: Double = 3
+    public var scans = 0
+    /// The first frame comes from a scan without signal masks: no verdicts until the next one.
+    public var analysisPending = false
+    /// The user sessiontop runs as (for the "my user" filter).
+    public var myUID: UInt32
+
+    public init(snapshot: Snapshot, width: Int, height: Int, color: Bool = true, unicode: Bool = true,
+                interval: Double = 1.5, myUID: UInt32 = 0, analysisPending: Bool = false,
+                analyze: ((Snapshot, Int32, HangupEvent) -> [Int32: Verdict])? = nil) {
+        self.analysisPending = analysisPending
+        self.snapshot = snapshot
+        self.width = width
+        self.height = height
+        self.color = color
+        self.unicode = unicode
+        self.interval = interval
+        self.myUID = myUID
+        if let analyze { self.analyze = analyze }
+        if let sid = snapshot.selfSid { openSessions.insert(sid) }
+        knownSessions = Set(snapshot.sessions.map(\.sid))
+        scans = 1
+        recomputeVerdicts()
+        rebuildRows()
+        if let sid = snapshot.selfSid, let i = rows.firstIndex(of: Row(key: .session(sid))) {
+            selectedIndex = i
+        }
+        // Start on sessiontop itself when it is listed, else on its session.
+        if let me = snapshot.process(snapshot.selfPid),
+           let i = rows.firstIndex(where: { $0.key == .process(me.identity) }) {
+            selectedIndex = i
+        }
+        selection = rows.indices.contains(selectedIndex) ? rows[selectedIndex].key : nil
+        clampScroll()
+    }
+
+    // MARK: Derived values
+
+    public var selectedRow: Row? { rows.indices.contains(selectedIndex) ? rows[selectedIndex] : nil }
+
+    public var selectedProcess: ProcessInfo? {
+        guard case .process(let id)? = selectedRow?.key, let p = snapshot.process(id.pid),
+              p.startTime == id.startTime else { return nil }
+        return p
+    }
+
+    public func verdict(_ pid: Int32) -> Verdict? { verdicts[pid] }
+
+    public func fate(_ pid: Int32) -> Fate { verdicts[pid]?.fate ?? .unaffected }
+
+    /// Counts for the header: what happens to sessiontop's own session under the event.
+    public var selfCounts: (dies: Int, atRisk: Int, survives: Int)? {
+        guard let sid = snapshot.selfSid, let s = snapshot.session(sid), s.tty != nil else { return nil }
+        var d = 0, r = 0, v = 0
+        for g in s.groups {
+            for pid in g.members {
+                switch fate(pid) {
+                case .dies: d += 1
+                case .atRisk: r += 1
+                case .survives: v += 1
+                case .unaffected: break
+                }
+            }
+        }
+        return (d, r, v)
+    }
+
+    public func isNew(_ id: ProcessIdentity) -> Bool {
+        guard let t = firstSeen[id] else { return false }
+        return now - t < markSeconds
+    }
+
+    /// The text shown as a process's command: argv, or comm while argv is unread/unreadable.
+    public static func command(_ p: ProcessInfo) -> String {
+        switch p.argv {
+        case .known(let a) where !a.isEmpty: return a.map { SafeText.display($0) }.joined(separator: " ")
+        case .known: return "[\(p.commText)]"
+        case .unknown(.notRead): return p.commText
+        case .unknown(let r): return "\(p.commText) ‹argv: \(r)›"
+        }
+    }
+
+    // MARK: Filtering and search
+
+    public func passesFilter(_ p: ProcessInfo) -> Bool {
+        switch filter {
+        case .all: return true
+        case .mySession: return snapshot.selfSid != nil && p.sid == snapshot.selfSid
+        case .atRisk:
+            let f = fate(p.pid)
+            return f == .dies || f == .atRisk
+        case .myUser: return p.uid == myUID
+        }
+    }
+
+    /// Search matches command, pid, user or tty (case-insensitive substring; pid exact or prefix).
+    public func matches(_ p: ProcessInfo) -> Bool {
+        let q = query.lowercased()
+        guard !q.isEmpty else { return false }
+        if String(p.pid).hasPrefix(q) { return true }
+        if p.user.lowercased().contains(q) { return true }
+        if let t = p.tty, t.lowercased().contains(q) { return true }
+        return Self.command(p).lowercased().contains(q)
+    }
+
+    // MARK: Building rows
+
+    mutating func recomputeVerdicts() {
+        guard !analysisPending else { verdicts = [:]; return }
+        var out: [Int32: Verdict] = [:]
+        out.reserveCapacity(snapshot.processes.count)
+        for s in snapshot.sessions where s.tty != nil {
+            for (pid, v) in analyze(snapshot, s.sid, event) where snapshot.processes[pid]?.sid == s.sid {
+                out[pid] = v
+            }
+        }
+        verdicts = out
+    }
+
+    /// Processes in tree order, ignoring folds (for search), honouring the filter.
+    func treeProcesses() -> [Int32] {
+        var out: [Int32] = []
+        for s in snapshot.sessions {
+            for g in s.groups {
+                for (pid, _) in snapshot.treeOrder(of: g) where passesFilter(snapshot.processes[pid]!) {
+                    out.append(pid)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Rebuilds `rows` from the snapshot, folds, filter and sort; keeps the selection by identity.
+    public mutating func rebuildRows() {
+        rows = mode == .tree ? treeRows() : tableRows()
+    }
+
+    func treeRows() -> [Row] {
+        var out: [Row] = []
+        let goneByGroup = Dictionary(grouping: gone, by: \.pgid)
+        for s in snapshot.sessions {
+            // A closed session with no filter is one row: no need to walk its trees.
+            if filter == .all && !openSessions.contains(s.sid) {
+                out.append(Row(key: .session(s.sid)))
+                continue
+            }
+            var groupRows: [[Row]] = []
+            var any = filter == .all
+            for g in s.groups {
+                let order = snapshot.treeOrder(of: g).filter { passesFilter(snapshot.processes[$0.pid]!) }
+                let goneHere = filter == .all ? (goneByGroup[g.pgid] ?? []) : []
+                if order.isEmpty && filter != .all && goneHere.isEmpty { continue }
+                any = true
+                var rowsOfGroup = [Row(key: .group(g.pgid))]
+                if !foldedGroups.contains(g.pgid) {
+                    let prefixes = Self.treePrefixes(order.map(\.depth), unicode: unicode)
+                    for (i, item) in order.enumerated() {
+                        let p = snapshot.processes[item.pid]!
+                        rowsOfGroup.append(Row(key: .process(p.identity), prefix: prefixes[i]))
+                    }
+                    for x in goneHere { rowsOfGroup.append(Row(key: .gone(x.identity))) }
+                }
+                groupRows.append(rowsOfGroup)
+            }
+            // Vanished processes whose whole group went with them: at the end of the session.
+            if filter == .all {
+                let live = Set(s.groups.map(\.pgid))
+                let orphans = gone.filter { $0.sid == s.sid && !live.contains($0.pgid) }
+                if !orphans.isEmpty { groupRows.append(orphans.map { Row(key: .gone($0.identity)) }) }
+            }
+            guard any && !groupRows.isEmpty else { continue }
+            out.append(Row(key: .session(s.sid)))
+            if openSessions.contains(s.sid) { for r in groupRows { out.append(contentsOf: r) } }
+        }
+        return out
+    }
+
+    func tableRows() -> [Row] {
+        var procs: [ProcessInfo] = []
+        procs.reserveCapacity(snapshot.processes.count)
+        for (_, p) in snapshot.processes where !p.isKernelThread && passesFilter(p) { procs.append(p) }
+        let rank: [Fate: Int] = [.dies: 0, .atRisk: 1, .survives: 2, .unaffected: 3]
+        // Command strings are built once, not in every comparison.
+        var commands: [Int32: String] = [:]
+        if sortKey == .command { for p in procs { commands[p.pid] = Self.command(p) } }
+        func less(_ a: ProcessInfo, _ b: ProcessInfo) -> Bool {
+            switch sortKey {
+            case .pid: return a.pid < b.pid
+            case .user: return a.user != b.user ? a.user < b.user : a.pid < b.pid
+            case .tty:
+                let ta = a.tty ?? "~", tb = b.tty ?? "~"
+                return ta != tb ? ta < tb : a.pid < b.pid
+            case .command:
+                let ca = commands[a.pid]!, cb = commands[b.pid]!
+                return ca != cb ? ca < cb : a.pid < b.pid
+            case .fate:
+                let fa = rank[fate(a.pid)]!, fb = rank[fate(b.pid)]!
+                return fa != fb ? fa < fb : a.pid < b.pid
+            }
+        }
+        procs.sort { sortDescending ? less($1, $0) : less($0, $1) }
+        return procs.map { Row(key: .process($0.identity)) }
+    }
+
+    /// Tree glyphs for a pre-order list of depths: "├─ ", "└─ ", "│  " as in pstree.
+    static func treePrefixes(_ depths: [Int], unicode: Bool) -> [String] {
+        let (tee, elbow, bar) = unicode ? ("├─ ", "└─ ", "│  ") : ("|- ", "`- ", "|  ")
+        var out: [String] = []
+        out.reserveCapacity(depths.count)
+        // isLast[i]: no later sibling at the same depth before a shallower node.
+        var isLast = Array(repeating: true, count: depths.count)
+        var lastAtDepth: [Int: Int] = [:]
+        for (i, d) in depths.enumerated() {
+            if let j = lastAtDepth[d] { isLast[j] = false }
+            lastAtDepth[d] = i
+            for k in lastAtDepth.keys where k > d { lastAtDepth[k] = nil }
+        }
+        var open: [Bool] = []  // open[k]: the ancestor at depth k+1 has later siblings
+        for (i, d) in depths.enumerated() {
+            if d == 0 { out.append(""); open = []; continue }
+            while open.count > d - 1 { open.removeLast() }
+            while open.count < d - 1 { open.append(false) }
+            var s = ""
+            for k in 0..<(d - 1) { s += open[k] ? bar : "   " }
+            s += isLast[i] ? elbow : tee
+            out.append(s)
+            open.append(!isLast[i])
+        }
+        return out
+    }
+
+    // MARK: Layout
+
+    /// Screen regions, shared by render and by mouse hit-testing.
+    public struct Layout: Equatable, Sendable {
+        public var headerHeight: Int
+        public var listTop: Int
+        public var listHeight: Int
+        public var paneTop: Int
+        public var paneHeight: Int
+        public var statusY: Int
+        public var barY: Int
+    }
+
+    public static let minWidth = 40
+    public static let minHeight = 10
+
+    public var tooSmall: Bool { width < Self.minWidth || height < Self.minHeight }
+
+    public var layout: Layout {
+        let header = 3
+        let listTop = header + 1  // column titles
+        let barY = height - 1
+        let statusY = height - 2
+        let avail = max(0, statusY - listTop)
+        var pane = 0
+        if detailOpen && !helpOpen { pane = min(max(8, avail / 2), max(0, avail - 3)) }
+        return Layout(headerHeight: header, listTop: listTop, listHeight: avail - pane,
+                      paneTop: listTop + avail - pane, paneHeight: pane, statusY: statusY, barY: barY)
+    }
+
+    mutating func clampScroll() {
+        let h = max(1, layout.listHeight)
+        if rows.isEmpty { selectedIndex = 0; scrollTop = 0; return }
+        selectedIndex = min(max(0, selectedIndex), rows.count - 1)
+        if selectedIndex < scrollTop { scrollTop = selectedIndex }
+        if selectedIndex >= scrollTop + h { scrollTop = selectedIndex - h + 1 }
+        scrollTop = max(0, min(scrollTop, max(0, rows.count - h)))
+    }
+}

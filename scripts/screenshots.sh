@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Regenerates Screenshots/*.png from a real run of the inspector in tmux.
+#
+#   scripts/screenshots.sh            (uses .build/debug/sessiontop; SESSIONTOP_BIN overrides)
+#
+# Scenario: an interactive bash in a tmux pane starts a few jobs — a background sleep, a
+# pipeline, a nohup'ed sleep with its output redirected, a python that ignores SIGHUP but keeps
+# the terminal, a stopped job (Ctrl-Z) — then runs sessiontop in the foreground. Each screen is
+# captured with `capture-pane -p -e` and rendered by scripts/ansi2png.py (Pillow + DejaVu Sans
+# Mono). TERM is tmux-256color (no bce), so that coloured blanks are real cells that
+# capture-pane -N keeps. Everything started is killed by pid at the end.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${SESSIONTOP_BIN:-$ROOT/.build/debug/sessiontop}
+OUT=$ROOT/Screenshots
+COLS=118
+ROWS=34
+[ -x "$BIN" ] || { echo "screenshots: build first (swift build)" >&2; exit 1; }
+python3 -c 'import PIL' 2>/dev/null || { echo "screenshots: pip install pillow" >&2; exit 1; }
+mkdir -p "$OUT"
+WORK=$(mktemp -d /tmp/st-shots.XXXXXX)
+SOCK=st-shots-$$
+T=(env -u TMUX tmux -L "$SOCK" -f /dev/null)
+
+cleanup() {
+    local shell sid
+    shell=$("${T[@]}" display-message -p -t shots '#{pane_pid}' 2>/dev/null || true)
+    if [ -n "$shell" ]; then
+        sid=$(ps -o sid= -p "$shell" | tr -d ' ')
+        # Every process of the pane's session, by pid.
+        for pid in $(ps -e -o pid=,sid= | awk -v s="$sid" '$2 == s { print $1 }'); do
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+    fi
+    "${T[@]}" kill-server 2>/dev/null || true
+    [ -n "${KEEP_ANS:-}" ] && cp "$WORK"/*.ans "$KEEP_ANS"/ 2>/dev/null; rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+"${T[@]}" new-session -d -s shots -x "$COLS" -y "$ROWS" \
+    "env -i HOME=$WORK PATH=$PATH TERM=tmux-256color LANG=C.UTF-8 PS1='\$ ' bash --norc --noprofile -i"
+"${T[@]}" set-option -t shots status off
+
+type_line() { "${T[@]}" send-keys -t shots -l "$1"; "${T[@]}" send-keys -t shots Enter; sleep 0.3; }
+wait_for() {
+    for _ in $(seq 100); do
+        "${T[@]}" capture-pane -p -t shots | grep -qF -- "$1" && return 0
+        sleep 0.1
+    done
+    echo "screenshots: timed out waiting for '$1'" >&2
+    "${T[@]}" capture-pane -p -t shots >&2
+    return 1
+}
+shot() {
+    sleep 0.4
+    "${T[@]}" capture-pane -p -e -N -t shots > "$WORK/$1.ans"
+    python3 "$ROOT/scripts/ansi2png.py" "$WORK/$1.ans" "$OUT/$1.png" --cols "$COLS" --rows "$ROWS" --title "$2"
+    echo "wrote Screenshots/$1.png"
+}
+
+type_line 'cd /tmp'
+type_line 'sleep 4001 &'
+type_line 'sleep 4002 | cat &'
+type_line 'nohup sleep 4003 >/dev/null 2>&1 &'
+type_line "python3 -c 'import signal,time; signal.signal(signal.SIGHUP, signal.SIG_IGN); time.sleep(9999)' &"
+type_line 'sleep 4004'
+"${T[@]}" send-keys -t shots C-z
+sleep 0.3
+type_line 'clear'
+type_line "SWIFT_BACKTRACE=interactive=no $BIN"
+wait_for "F10Quit"
+sleep 2  # a refresh or two: details for every process
+
+# Main tree: sessiontop starts on itself, its session open.
+shot main-tree "sessiontop: the session tree (this terminal's session open)"
+
+# A job that would die: the background sleep, detail pane with the reasons.
+"${T[@]}" send-keys -t shots /
+"${T[@]}" send-keys -t shots -l "sleep 4001"
+"${T[@]}" send-keys -t shots Enter i
+wait_for "(i or Esc closes)"
+shot hangup-dies "sessiontop: what happens to a background job when this terminal hangs up"
+
+# Detail pane of the process that ignores SIGHUP but keeps the terminal.
+"${T[@]}" send-keys -t shots Escape /
+"${T[@]}" send-keys -t shots -l "python3"
+"${T[@]}" send-keys -t shots Enter i
+wait_for "(i or Esc closes)"
+shot detail-pane "sessiontop: detail pane (argv, cwd, umask, fds, signals, hangup reasons)"
+"${T[@]}" send-keys -t shots Escape
+
+# Help.
+"${T[@]}" send-keys -t shots '?'
+wait_for "What you see"
+shot help "sessiontop: help, with sessions, groups, terminals and hangup explained"
+"${T[@]}" send-keys -t shots Escape
+
+# Search and filter: only what dies or is at risk, matches of "sleep" highlighted.
+"${T[@]}" send-keys -t shots f f
+wait_for "filter at risk"
+"${T[@]}" send-keys -t shots /
+"${T[@]}" send-keys -t shots -l "sleep"
+"${T[@]}" send-keys -t shots Enter
+wait_for "sleep"
+shot search-filter "sessiontop: filter 'at risk' and a search for 'sleep'"
+
+"${T[@]}" send-keys -t shots q
+sleep 0.3
