@@ -61,3 +61,14 @@ extension SpawnTests {
         #expect(try SnapshotReader().readProcess(pid) == nil)
     }
 }
+
+extension SpawnTests {
+    /// A child that fills both its stdout and stderr pipes (more than a pipe buffer each) is
+    /// read to the end on both: `Pipes.drain` polls them together, so nobody blocks.
+    @Test func bothPipesAreDrainedTogether() throws {
+        let r = try Processes.run(["sh", "-c", "head -c 200000 /dev/zero; head -c 150000 /dev/zero >&2; exit 3"])
+        #expect(r.status == 3)
+        #expect(r.stdout.utf8.count == 200_000)
+        #expect(r.stderr.utf8.count == 150_000)
+    }
+}

@@ -64,23 +64,7 @@ public enum Processes {
         close(out[1]); close(err[1])
 
         let deadline = monotonicSeconds() + timeout
-        var collected: [[UInt8]] = [[], []]
-        var fds = [pollfd(fd: out[0], events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: err[0], events: Int16(POLLIN), revents: 0)]
-        var open = 2
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while open > 0 && monotonicSeconds() < deadline {
-            if poll(&fds, 2, 200) < 0 && errno != EINTR { break }
-            for i in 0..<2 where fds[i].fd >= 0 && fds[i].revents != 0 {
-                let n = buf.withUnsafeMutableBytes { read(fds[i].fd, $0.baseAddress, $0.count) }
-                if n > 0 {
-                    collected[i] += buf[0..<n]
-                } else if n == 0 || errno != EINTR {
-                    close(fds[i].fd); fds[i].fd = -1; open -= 1
-                }
-            }
-        }
-        for f in fds where f.fd >= 0 { close(f.fd) }
+        let collected = Pipes.drain([out[0], err[0]], timeout: timeout)
 
         var status = reap(pid, within: max(deadline - monotonicSeconds(), 0.5))
         if status == nil {
