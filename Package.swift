@@ -29,9 +29,11 @@ let package = Package(
         ]),
         // Fixture /proc trees live in Tests/Fixtures, outside every target: their cwd/exe
         // symlinks point at / and SwiftPM would walk them.
-        .testTarget(name: "SessionCoreTests", dependencies: ["SessionCore", "CSessionShims"]),
+        // Helpers shared by the test targets (processes, polling, temp dirs, paths); no test framework.
+        .target(name: "TestSupport", dependencies: ["SessionCore", "CSessionShims"], path: "Tests/TestSupport"),
+        .testTarget(name: "SessionCoreTests", dependencies: ["SessionCore", "CSessionShims", "TestSupport"]),
         .testTarget(name: "SessionUITests", dependencies: ["SessionUI", "SessionCore"],
                     resources: [.copy("Goldens")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SessionCore", "CSessionShims"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SessionCore", "CSessionShims", "TestSupport"]),
     ]
 )

@@ -1,6 +1,6 @@
 import Testing
 import Glibc
-import CSessionShims
+import TestSupport
 @testable import SessionCore
 
 /// `sessiontop relaunch` as a program, against real jobs.
@@ -9,13 +9,13 @@ import CSessionShims
     /// The copy lives on with the same argv, cwd and environment, in its own session without
     /// a terminal; the original is gone.
     @Test func relaunchABashJobThenHangUp() throws {
-        E2E.becomeSubreaper()
-        let dir = E2E.tempDir()
-        defer { E2E.removeTree(dir) }
+        Processes.becomeSubreaper()
+        let dir = try TempDirectory.make("actions")
+        defer { TempDirectory.remove(dir) }
         let pty = try PseudoTerminal()
         let slave = try pty.openSlave()
-        let env = ["PATH=/usr/bin:/bin", "HOME=\(dir)", "TERM=dumb", "PS1=$ ", "MARK=relaunch-\(E2E.random())"]
-        let bash = try E2E.spawn(["bash", "--norc", "--noprofile", "-i"]) {
+        let env = ["PATH=/usr/bin:/bin", "HOME=\(dir)", "TERM=dumb", "PS1=$ ", "MARK=relaunch-\(TextScan.uniqueNumber())"]
+        let bash = try Processes.spawn(["bash", "--norc", "--noprofile", "-i"]) {
             $0.newSession = true
             $0.controllingTerminalFD = 0
             $0.fileDescriptors = [(0, slave), (1, slave), (2, slave)]
@@ -23,33 +23,33 @@ import CSessionShims
             $0.workingDirectory = dir
         }
         close(slave)
-        defer { pty.closeMaster(); E2E.killAndReap(bash) }
-        let seconds = "1000.\(E2E.random())"
+        defer { pty.closeMaster(); Processes.killAndReap(bash) }
+        let seconds = "1000.\(TextScan.uniqueNumber())"
         pty.write("sleep \(seconds) &\n")
 
         let reader = try SnapshotReader()
         var job: ProcessInfo?
-        #expect(E2E.waitUntil {
+        #expect(waitUntil {
             let snap = reader.snapshot()
             job = (snap.children[bash] ?? []).compactMap { snap.process($0) }
                 .first { $0.argv.value?.map { SafeText.display($0) } == ["sleep", seconds] }
             return job != nil
         })
         let original = try #require(job)
-        defer { E2E.killAndReap(original.pid) }
+        defer { Processes.killAndReap(original.pid) }
         #expect(original.tty == pty.name)
         let originalEnv = try #require(reader.environment(of: original.pid).value)
 
-        let r = E2E.run(["relaunch", "\(original.pid)", "--yes", "--json", "--log", dir + "/job.log", "--timeout", "2"])
+        let r = try Processes.runSessiontop(["relaunch", "\(original.pid)", "--yes", "--json", "--log", dir + "/job.log", "--timeout", "2"])
         #expect(r.status == 0, "\(r.stderr)")
-        let newPid = try #require(E2E.jsonInt(r.stdout, "new_pid"))
-        defer { E2E.killAndReap(newPid) }
+        let newPid = try #require(TextScan.jsonInt(r.stdout, "new_pid"))
+        defer { Processes.killAndReap(newPid) }
         #expect(r.stdout.contains("\"original_gone\":true"))
         #expect(r.stdout.contains("it reads the terminal (stdin is /dev/pts/"))
 
         pty.closeMaster()
         // bash goes with the hangup.
-        #expect(E2E.reapWithin(bash, seconds: 5) != nil)
+        #expect(Processes.reap(bash, within: 5) != nil)
 
         let copy = try #require(reader.readProcess(newPid))
         #expect(!copy.state.isGone)
@@ -61,38 +61,38 @@ import CSessionShims
         #expect(copy.ttyDevice == 0 && copy.tty == nil)
         #expect(copy.fds.value?.map(\.targetText) == ["/dev/null", dir + "/job.log", dir + "/job.log"])
         // The original is gone (reaped by its bash, or a zombie at most), and it was that very process.
-        #expect(E2E.isGone(original.pid) || reader.readProcess(original.pid)?.startTime != original.startTime)
+        #expect(Processes.isGone(original.pid) || reader.readProcess(original.pid)?.startTime != original.startTime)
     }
 
     /// --via tmux: a detached session on its own server; the copy runs in its pane.
     @Test func relaunchIntoTmux() throws {
-        E2E.becomeSubreaper()
-        let dir = E2E.tempDir()
-        defer { E2E.removeTree(dir) }
-        let seconds = "1001.\(E2E.random())"
-        let env = ["PATH=/usr/bin:/bin", "MARK=tmux-\(E2E.random())"]
-        let pid = try E2E.spawn(["sleep", seconds]) {
+        Processes.becomeSubreaper()
+        let dir = try TempDirectory.make("actions")
+        defer { TempDirectory.remove(dir) }
+        let seconds = "1001.\(TextScan.uniqueNumber())"
+        let env = ["PATH=/usr/bin:/bin", "MARK=tmux-\(TextScan.uniqueNumber())"]
+        let pid = try Processes.spawn(["sleep", seconds]) {
             $0.environment = env
             $0.workingDirectory = dir
             $0.umask = 0o027
         }
-        defer { E2E.killAndReap(pid) }
-        let socket = "st-actions-\(getpid())-\(E2E.random())"
-        let r = E2E.run(["relaunch", "\(pid)", "--via", "tmux", "--tmux-socket", socket, "--name", "moved",
+        defer { Processes.killAndReap(pid) }
+        let socket = "st-actions-\(getpid())-\(TextScan.uniqueNumber())"
+        let r = try Processes.runSessiontop(["relaunch", "\(pid)", "--via", "tmux", "--tmux-socket", socket, "--name", "moved",
                          "--yes", "--json", "--timeout", "2"])
-        let server = E2E.run(["-L", socket, "display-message", "-p", "-t", "moved", "#{pid}"], program: "/usr/bin/tmux")
+        let server = try Processes.run(["/usr/bin/tmux", "-L", socket, "display-message", "-p", "-t", "moved", "#{pid}"])
         defer {
-            _ = E2E.run(["-L", socket, "kill-server"], program: "/usr/bin/tmux")
-            if let s = Int32(server.stdout.filter { $0.isNumber }) { E2E.reapWithin(s, seconds: 3) }
+            _ = try? Processes.run(["/usr/bin/tmux", "-L", socket, "kill-server"])
+            if let s = Int32(server.stdout.filter { $0.isNumber }) { Processes.reap(s, within: 3) }
         }
         #expect(r.status == 0, "\(r.stderr)")
-        let newPid = try #require(E2E.jsonInt(r.stdout, "new_pid"))
-        defer { E2E.killAndReap(newPid) }
-        #expect(E2E.termSignal(E2E.reapWithin(pid, seconds: 3)) == SIGTERM)
+        let newPid = try #require(TextScan.jsonInt(r.stdout, "new_pid"))
+        defer { Processes.killAndReap(newPid) }
+        #expect(Processes.termSignal(Processes.reap(pid, within: 3)) == SIGTERM)
 
         let reader = try SnapshotReader()
         // The pane's sh sets the umask and execs the command.
-        #expect(E2E.waitUntil { reader.readProcess(newPid)?.commText == "sleep" })
+        #expect(waitUntil { reader.readProcess(newPid)?.commText == "sleep" })
         let copy = try #require(reader.readProcess(newPid))
         #expect(copy.argv.value?.map { SafeText.display($0) } == ["sleep", seconds])
         #expect(copy.cwdText == dir)
@@ -100,30 +100,30 @@ import CSessionShims
         #expect(copy.tty?.hasPrefix("pts/") == true)
         let copyEnv = reader.environment(of: newPid).value?.map { SafeText.display($0) } ?? []
         for e in env { #expect(copyEnv.contains(e)) }
-        let has = E2E.run(["-L", socket, "has-session", "-t", "moved"], program: "/usr/bin/tmux")
+        let has = try Processes.run(["/usr/bin/tmux", "-L", socket, "has-session", "-t", "moved"])
         #expect(has.status == 0)
     }
 
     @Test func refusalsAndConfirmation() throws {
-        let pid = try E2E.spawn(["sleep", "30"])
-        defer { E2E.killAndReap(pid) }
-        let noTTY = E2E.run(["relaunch", "\(pid)"])
+        let pid = try Processes.spawn(["sleep", "30"])
+        defer { Processes.killAndReap(pid) }
+        let noTTY = try Processes.runSessiontop(["relaunch", "\(pid)"])
         #expect(noTTY.status == 1)
         #expect(noTTY.stderr == "sessiontop: not a terminal to confirm on: add --yes (or --dry-run to see the plan)\n")
-        let dry = E2E.run(["relaunch", "\(pid)", "--dry-run", "--log", "/tmp/st-actions-x.log"])
+        let dry = try Processes.runSessiontop(["relaunch", "\(pid)", "--dry-run", "--log", "/tmp/st-actions-x.log"])
         #expect(dry.status == 0)
         #expect(dry.stdout.hasPrefix("relaunch pid \(pid) via daemonize:\n  run:    sleep 30\n  exe:    /usr/bin/sleep\n"))
         #expect(dry.stdout.contains("stdout+stderr >> /tmp/st-actions-x.log"))
-        #expect(E2E.reapWithin(pid, seconds: 0.05) == nil)
-        let initRefused = E2E.run(["relaunch", "1", "--yes"])
+        #expect(Processes.reap(pid, within: 0.05) == nil)
+        let initRefused = try Processes.runSessiontop(["relaunch", "1", "--yes"])
         #expect(initRefused.status == 1 && initRefused.stderr == "sessiontop: refusing to relaunch pid 1 (init)\n")
-        let kthread = E2E.run(["relaunch", "2", "--yes"])
+        let kthread = try Processes.runSessiontop(["relaunch", "2", "--yes"])
         #expect(kthread.status == 1 && kthread.stderr.hasPrefix("sessiontop: refusing to relaunch kernel thread 2"))
         if Relauncher.systemdUnavailable() != nil {
-            let sd = E2E.run(["relaunch", "\(pid)", "--via", "systemd-run", "--yes"])
+            let sd = try Processes.runSessiontop(["relaunch", "\(pid)", "--via", "systemd-run", "--yes"])
             #expect(sd.status == 1)
             #expect(sd.stderr.hasPrefix("sessiontop: systemd-run: ") && sd.stderr.hasSuffix("use --via daemonize or --via tmux\n"))
-            #expect(E2E.reapWithin(pid, seconds: 0.05) == nil)
+            #expect(Processes.reap(pid, within: 0.05) == nil)
         }
     }
 }

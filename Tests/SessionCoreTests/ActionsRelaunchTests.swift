@@ -1,6 +1,6 @@
 import Testing
 import Glibc
-import CSessionShims
+import TestSupport
 @testable import SessionCore
 
 /// Relaunch plans and their execution against real processes.
@@ -13,25 +13,25 @@ import CSessionShims
     }
 
     @Test func refusesZombies() throws {
-        let pid = try Live.spawn(["true"])
-        defer { Live.killAndReap(pid) }
+        let pid = try Processes.spawn(["true"])
+        defer { Processes.killAndReap(pid) }
         let reader = try SnapshotReader()
-        #expect(Live.waitUntil { reader.readProcess(pid)?.state == .zombie })
+        #expect(waitUntil(timeout: 3) { reader.readProcess(pid)?.state == .zombie })
         #expect(throws: RelaunchRefusal.zombie(pid)) { try Relauncher.plan(pid: pid, reader: reader) }
     }
 
     @Test func refusesDeletedProgramAndDeletedDirectory() throws {
-        let dir = Live.tempDir()
-        defer { Live.removeTree(dir) }
-        let cp = try Live.spawn(["cp", "/bin/sleep", dir + "/mysleep"])
-        #expect(Live.reap(cp) == 0)
-        let a = try Live.spawn([dir + "/mysleep", "30"])
-        defer { Live.killAndReap(a) }
+        let dir = try TempDirectory.make("actions")
+        defer { TempDirectory.remove(dir) }
+        let cp = try Processes.spawn(["cp", "/bin/sleep", dir + "/mysleep"])
+        #expect(Processes.reap(cp) == 0)
+        let a = try Processes.spawn([dir + "/mysleep", "30"])
+        defer { Processes.killAndReap(a) }
         mkdir(dir + "/sub", 0o755)
-        let b = try Live.spawn(["sleep", "30"]) { $0.workingDirectory = dir + "/sub" }
-        defer { Live.killAndReap(b) }
+        let b = try Processes.spawn(["sleep", "30"]) { $0.workingDirectory = dir + "/sub" }
+        defer { Processes.killAndReap(b) }
         let reader = try SnapshotReader()
-        #expect(Live.waitUntil { reader.readProcess(a)?.exe.value.map { SafeText.display($0).hasSuffix("mysleep") } == true })
+        #expect(waitUntil(timeout: 3) { reader.readProcess(a)?.exe.value.map { SafeText.display($0).hasSuffix("mysleep") } == true })
         unlink(dir + "/mysleep")
         rmdir(dir + "/sub")
         #expect(throws: RelaunchRefusal.exeDeleted(dir + "/mysleep")) { try Relauncher.plan(pid: a, reader: reader) }
@@ -41,23 +41,23 @@ import CSessionShims
     /// argv, exe, cwd, environ and umask come from /proc; the terminal on stdin and a child
     /// left behind are warned about.
     @Test func planCarriesTheProcessAndWarns() throws {
-        let dir = Live.tempDir()
-        defer { Live.removeTree(dir) }
+        let dir = try TempDirectory.make("actions")
+        defer { TempDirectory.remove(dir) }
         let pty = try PseudoTerminal()
         let slave = try pty.openSlave()
         defer { close(slave) }
         let env = ["PATH=/usr/bin:/bin", "A=1", "B=two words", "C="]
         // After `exec`, sleep 31 still has the shell's child sleep 30.
-        let pid = try Live.spawn(["/bin/sh", "-c", "sleep 30 & exec sleep 31"]) {
+        let pid = try Processes.spawn(["/bin/sh", "-c", "sleep 30 & exec sleep 31"]) {
             $0.environment = env
             $0.workingDirectory = dir
             $0.umask = 0o027
             $0.fileDescriptors = [(0, slave), (1, slave), (2, slave)]
         }
         let reader = try SnapshotReader()
-        #expect(Live.waitUntil { reader.readProcess(pid)?.commText == "sleep" && !(reader.snapshot().children[pid] ?? []).isEmpty })
+        #expect(waitUntil(timeout: 3) { reader.readProcess(pid)?.commText == "sleep" && !(reader.snapshot().children[pid] ?? []).isEmpty })
         let kids = reader.snapshot().children[pid] ?? []
-        defer { Live.killAndReap(pid); for k in kids { Live.killAndReap(k) } }
+        defer { Processes.killAndReap(pid); for k in kids { Processes.killAndReap(k) } }
 
         var options = RelaunchOptions()
         options.logPath = dir + "/out.log"
@@ -87,8 +87,8 @@ import CSessionShims
     }
 
     @Test func systemdRunNeedsSystemd() throws {
-        let pid = try Live.spawn(["sleep", "30"])
-        defer { Live.killAndReap(pid) }
+        let pid = try Processes.spawn(["sleep", "30"])
+        defer { Processes.killAndReap(pid) }
         var options = RelaunchOptions()
         options.via = .systemdRun
         let reader = try SnapshotReader()
@@ -102,20 +102,20 @@ import CSessionShims
 
     /// The TUI path: plan, execute, the copy runs detached and the original got SIGTERM.
     @Test func executeStartsTheCopyAndEndsTheOriginal() throws {
-        Live.becomeSubreaper()
-        let dir = Live.tempDir()
-        defer { Live.removeTree(dir) }
+        Processes.becomeSubreaper()
+        let dir = try TempDirectory.make("actions")
+        defer { TempDirectory.remove(dir) }
         let env = ["PATH=/usr/bin:/bin", "MARK=relaunch-core-\(getpid())"]
-        let pid = try Live.spawn(["sleep", "41.5"]) { $0.environment = env; $0.workingDirectory = dir; $0.umask = 0o077 }
-        defer { Live.killAndReap(pid) }
+        let pid = try Processes.spawn(["sleep", "41.5"]) { $0.environment = env; $0.workingDirectory = dir; $0.umask = 0o077 }
+        defer { Processes.killAndReap(pid) }
         let reader = try SnapshotReader()
         var options = RelaunchOptions()
         options.logPath = dir + "/logs/sleep.log"
         let plan = try Relauncher.plan(pid: pid, options: options, reader: reader)
         let outcome = try Relauncher.execute(plan)
         let newPid = try #require(outcome.newPid)
-        defer { Live.killAndReap(newPid) }
-        #expect(Live.termSignal(Live.reap(pid)) == SIGTERM)
+        defer { Processes.killAndReap(newPid) }
+        #expect(Processes.termSignal(Processes.reap(pid)) == SIGTERM)
         #expect(outcome.ended.count == 1 && outcome.ended[0].allSent)
         let p = try #require(reader.readProcess(newPid))
         #expect(p.argv.value?.map { SafeText.display($0) } == ["sleep", "41.5"])
@@ -128,31 +128,31 @@ import CSessionShims
 
     /// An original that ignores SIGTERM gets SIGKILL after the timeout.
     @Test func killsAfterTheTimeoutWhenTermIsIgnored() throws {
-        Live.becomeSubreaper()
-        let dir = Live.tempDir()
-        defer { Live.removeTree(dir) }
-        let pid = try Live.spawn(["sleep", "42.5"]) { $0.ignoredSignals = [SIGTERM] }
-        defer { Live.killAndReap(pid) }
+        Processes.becomeSubreaper()
+        let dir = try TempDirectory.make("actions")
+        defer { TempDirectory.remove(dir) }
+        let pid = try Processes.spawn(["sleep", "42.5"]) { $0.ignoredSignals = [SIGTERM] }
+        defer { Processes.killAndReap(pid) }
         var options = RelaunchOptions()
         options.logPath = dir + "/sleep.log"
         options.termTimeout = 0.3
         let plan = try Relauncher.plan(pid: pid, options: options, reader: try SnapshotReader())
         let outcome = try Relauncher.execute(plan)
-        if let n = outcome.newPid { Live.killAndReap(n) }
+        if let n = outcome.newPid { Processes.killAndReap(n) }
         #expect(outcome.ended.map(\.signal) == [Signals.term, Signals.kill])
         #expect(outcome.originalGone)
-        #expect(Live.termSignal(Live.reap(pid)) == SIGKILL)
+        #expect(Processes.termSignal(Processes.reap(pid)) == SIGKILL)
     }
 }
 
 extension ActionsRelaunchTests {
     /// keep: the copy starts and the original is left alone.
     @Test func keepLeavesTheOriginalRunning() throws {
-        Live.becomeSubreaper()
-        let dir = Live.tempDir()
-        defer { Live.removeTree(dir) }
-        let pid = try Live.spawn(["sleep", "43.5"])
-        defer { Live.killAndReap(pid) }
+        Processes.becomeSubreaper()
+        let dir = try TempDirectory.make("actions")
+        defer { TempDirectory.remove(dir) }
+        let pid = try Processes.spawn(["sleep", "43.5"])
+        defer { Processes.killAndReap(pid) }
         var options = RelaunchOptions()
         options.keep = true
         options.logPath = dir + "/k.log"
@@ -161,7 +161,7 @@ extension ActionsRelaunchTests {
         #expect(plan.preview.contains("  then:   keep the original running"))
         let outcome = try Relauncher.execute(plan)
         let newPid = try #require(outcome.newPid)
-        defer { Live.killAndReap(newPid) }
+        defer { Processes.killAndReap(newPid) }
         #expect(outcome.ended.isEmpty && !outcome.originalGone)
         var status: Int32 = 0
         #expect(waitpid(pid, &status, WNOHANG) == 0)

@@ -1,35 +1,35 @@
 import Testing
 import Glibc
-import CSessionShims
+import TestSupport
 @testable import SessionCore
 
 /// The safe sender against real processes: pidfd + start time, groups and sessions re-resolved,
 /// guard rails, and a pid that is really recycled.
 @Suite struct ActionsSignalTests {
     @Test func sendsToAProcessThroughItsPidfd() throws {
-        let pid = try Live.spawn(["sleep", "30"])
-        defer { Live.killAndReap(pid) }
-        let id = try Live.identity(pid)
+        let pid = try Processes.spawn(["sleep", "30"])
+        defer { Processes.killAndReap(pid) }
+        let id = try liveIdentity(pid)
         let report = try SignalSender().send(Signals.term, to: .process(id))
         #expect(report.allSent)
         #expect(report.members.map(\.identity) == [id])
-        #expect(Live.termSignal(Live.reap(pid)) == SIGTERM)
+        #expect(Processes.termSignal(Processes.reap(pid)) == SIGTERM)
     }
 
     @Test func realTimeSignalsByName() throws {
-        let pid = try Live.spawn(["sleep", "30"])
-        defer { Live.killAndReap(pid) }
+        let pid = try Processes.spawn(["sleep", "30"])
+        defer { Processes.killAndReap(pid) }
         let sig = try #require(Signals.number(named: "RTMIN+2"))
-        let report = try SignalSender().send(sig, to: .process(try Live.identity(pid)))
+        let report = try SignalSender().send(sig, to: .process(try liveIdentity(pid)))
         #expect(report.allSent)
         // A real-time signal's default action terminates (signal(7)).
-        #expect(Live.termSignal(Live.reap(pid)) == 36)
+        #expect(Processes.termSignal(Processes.reap(pid)) == 36)
     }
 
     @Test func vanishedProcessIsReportedNotSent() throws {
-        let pid = try Live.spawn(["sleep", "30"])
-        let id = try Live.identity(pid)
-        Live.killAndReap(pid)
+        let pid = try Processes.spawn(["sleep", "30"])
+        let id = try liveIdentity(pid)
+        Processes.killAndReap(pid)
         let report = try SignalSender().send(Signals.term, to: .process(id))
         #expect(!report.allSent)
         #expect(report.members.first?.outcome == .vanished)
@@ -40,11 +40,11 @@ import CSessionShims
     /// the same pid to a new process (ns_last_pid, pid_namespaces(7)), and show the signal is
     /// refused and the new process untouched.
     @Test func recycledPidIsRefused() throws {
-        let old = try Live.spawn(["sleep", "30"])
-        let oldID = try Live.identity(old)
+        let old = try Processes.spawn(["sleep", "30"])
+        let oldID = try liveIdentity(old)
         // Start times are clock ticks: let one pass so the two processes differ.
         usleep(30_000)
-        Live.killAndReap(old)
+        Processes.killAndReap(old)
         var reused: Int32 = -1
         for _ in 0..<300 {
             let fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC)
@@ -52,13 +52,13 @@ import CSessionShims
             var text = Array("\(old - 1)".utf8)
             _ = text.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) }
             close(fd)
-            let p = try Live.spawn(["sleep", "30"])
+            let p = try Processes.spawn(["sleep", "30"])
             if p == old { reused = p; break }
-            Live.killAndReap(p)
+            Processes.killAndReap(p)
         }
         try #require(reused == old, "the pid was not handed out again")
-        defer { Live.killAndReap(reused) }
-        let newID = try Live.identity(reused)
+        defer { Processes.killAndReap(reused) }
+        let newID = try liveIdentity(reused)
         #expect(newID.startTime != oldID.startTime)
 
         let report = try SignalSender().send(Signals.kill, to: .process(oldID))
@@ -73,33 +73,33 @@ import CSessionShims
     }
 
     @Test func groupIsResolvedAtSendTimeAndEveryMemberSignalled() throws {
-        let leader = try Live.spawn(["sleep", "30"]) { $0.processGroup = 0 }
-        defer { Live.killAndReap(leader) }
-        let second = try Live.spawn(["sleep", "31"]) { $0.processGroup = leader }
-        defer { Live.killAndReap(second) }
+        let leader = try Processes.spawn(["sleep", "30"]) { $0.processGroup = 0 }
+        defer { Processes.killAndReap(leader) }
+        let second = try Processes.spawn(["sleep", "31"]) { $0.processGroup = leader }
+        defer { Processes.killAndReap(second) }
         let sender = try SignalSender()
         let report = sender.send(Signals.term, to: .group(leader))
         #expect(report.refusal == nil)
         #expect(Set(report.members.map(\.identity.pid)) == [leader, second])
         #expect(report.allSent)
-        #expect(Live.termSignal(Live.reap(leader)) == SIGTERM)
-        #expect(Live.termSignal(Live.reap(second)) == SIGTERM)
+        #expect(Processes.termSignal(Processes.reap(leader)) == SIGTERM)
+        #expect(Processes.termSignal(Processes.reap(second)) == SIGTERM)
         #expect(sender.send(Signals.term, to: .group(leader)).refusal == .noMembers)
     }
 
     @Test func sessionIsResolvedAtSendTime() throws {
-        Live.becomeSubreaper()  // the shell's children are reparented to us, and reaped
+        Processes.becomeSubreaper()  // the shell's children are reparented to us, and reaped
         // A shell leading a new session with two background children in its session.
-        let sh = try Live.spawn(["/bin/sh", "-c", "sleep 30 & sleep 30 & wait"]) { $0.newSession = true }
-        defer { Live.killAndReap(sh) }
+        let sh = try Processes.spawn(["/bin/sh", "-c", "sleep 30 & sleep 30 & wait"]) { $0.newSession = true }
+        defer { Processes.killAndReap(sh) }
         let sender = try SignalSender()
-        #expect(Live.waitUntil { sender.resolve(.session(sh)).count == 3 })
+        #expect(waitUntil(timeout: 3) { sender.resolve(.session(sh)).count == 3 })
         let members = sender.resolve(.session(sh)).map(\.pid)
-        defer { for m in members where m != sh { Live.killAndReap(m) } }
+        defer { for m in members where m != sh { Processes.killAndReap(m) } }
         let report = sender.send(Signals.kill, to: .session(sh))
         #expect(report.allSent)
         #expect(Set(report.members.map(\.identity.pid)) == Set(members))
-        #expect(Live.termSignal(Live.reap(sh)) == SIGKILL)
+        #expect(Processes.termSignal(Processes.reap(sh)) == SIGKILL)
     }
 
     @Test func guardRailsRefuseInitKernelThreadsAndSelf() throws {
@@ -123,10 +123,10 @@ import CSessionShims
     }
 
     @Test func waitForExitSeesTheProcessEnd() throws {
-        let pid = try Live.spawn(["sleep", "0.2"])
-        defer { Live.killAndReap(pid) }
+        let pid = try Processes.spawn(["sleep", "0.2"])
+        defer { Processes.killAndReap(pid) }
         let sender = try SignalSender()
-        let id = try Live.identity(pid)
+        let id = try liveIdentity(pid)
         #expect(!sender.waitForExit(id, timeout: 0.01))
         #expect(sender.waitForExit(id, timeout: 5))
     }
@@ -135,15 +135,15 @@ import CSessionShims
 extension ActionsSignalTests {
     /// A stopped process holds SIGTERM pending: terminate() continues it, so no SIGKILL is needed.
     @Test func terminateWakesAStoppedProcess() throws {
-        let pid = try Live.spawn(["sleep", "30"])
-        defer { Live.killAndReap(pid) }
+        let pid = try Processes.spawn(["sleep", "30"])
+        defer { Processes.killAndReap(pid) }
         let sender = try SignalSender()
-        let id = try Live.identity(pid)
+        let id = try liveIdentity(pid)
         #expect(sender.send(Signals.stop, to: .process(id)).allSent)
-        #expect(Live.waitUntil { (try? SnapshotReader())?.readProcess(pid)?.state == .stopped })
+        #expect(waitUntil(timeout: 3) { (try? SnapshotReader())?.readProcess(pid)?.state == .stopped })
         let reports = sender.terminate(id, timeout: 3)
         #expect(reports.map(\.signal) == [Signals.term, Signals.cont])
-        #expect(Live.termSignal(Live.reap(pid)) == SIGTERM)
+        #expect(Processes.termSignal(Processes.reap(pid)) == SIGTERM)
     }
 }
 

@@ -1,45 +1,14 @@
 import Testing
 import Glibc
+import TestSupport
 @testable import SessionCore
 
 /// The snapshot reader on fixture /proc trees (Fixtures/make-fixtures.py writes them).
-enum Fixture {
-    static let folder: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast()
-        parts.removeLast()
-        return parts.joined(separator: "/") + "/Fixtures"
-    }()
-    static var basic: String { folder + "/basic" }
-
-    /// A fresh temp directory, removed by the caller (rm -rf via `removeTree`).
-    static func tempDir(_ tag: String) -> String {
-        var template = Array("/tmp/sessiontop-\(tag)-XXXXXX".utf8CString)
-        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        return String(cString: p!)
-    }
-
-    static func removeTree(_ path: String) {
-        guard path.hasPrefix("/tmp/sessiontop-") else { return }
-        run(["rm", "-rf", path])
-    }
-
-    @discardableResult
-    static func run(_ argv: [String]) -> Int32 {
-        var r = SpawnRequest(argv)
-        r.fileDescriptors = [(0, nil), (1, 2), (2, 2)]
-        guard let pid = try? Spawner.spawn(r) else { return -1 }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status >> 8) & 0xff
-    }
-}
-
 @Suite struct FixtureTreeTests {
     let snap: Snapshot
 
     init() throws {
-        snap = try SnapshotReader(root: Fixture.basic).snapshot(options: ScanOptions(fdInfoFor: [301]))
+        snap = try SnapshotReader(root: PackagePaths.fixtures + "/basic").snapshot(options: ScanOptions(fdInfoFor: [301]))
     }
 
     @Test func sessionsGroupsAndLeaders() throws {
@@ -155,9 +124,9 @@ enum Fixture {
     }
 
     @Test func twoThreadScanEqualsOneThreadScan() throws {
-        let serial = try SnapshotReader(root: Fixture.basic)
+        let serial = try SnapshotReader(root: PackagePaths.fixtures + "/basic")
         serial.parallelThreshold = .max
-        let parallel = try SnapshotReader(root: Fixture.basic)
+        let parallel = try SnapshotReader(root: PackagePaths.fixtures + "/basic")
         parallel.parallelThreshold = 1
         let a = serial.snapshot(), b = parallel.snapshot()
         #expect(a.processes.count == 12)
@@ -166,7 +135,7 @@ enum Fixture {
     }
 
     @Test func notAProcTree() {
-        #expect(throws: ProcReader.OpenError.self) { try SnapshotReader(root: Fixture.folder) }
+        #expect(throws: ProcReader.OpenError.self) { try SnapshotReader(root: PackagePaths.fixtures) }
         #expect(throws: ProcReader.OpenError.cannotOpen(path: "/nonexistent", errno: Errno(ENOENT))) {
             try SnapshotReader(root: "/nonexistent")
         }
@@ -174,9 +143,9 @@ enum Fixture {
 
     @Test func thousandsOfFds() throws {
         // A copy of the fixture where one process holds 5000 fds.
-        let dir = Fixture.tempDir("manyfds")
-        defer { Fixture.removeTree(dir) }
-        #expect(Fixture.run(["cp", "-a", Fixture.basic + "/.", dir]) == 0)
+        let dir = try TempDirectory.make("manyfds")
+        defer { TempDirectory.remove(dir) }
+        #expect(try Processes.run(["cp", "-a", PackagePaths.fixtures + "/basic/.", dir]).status == 0)
         for n in 10..<5010 { symlink("/tmp/file\(n)", "\(dir)/300/fd/\(n)") }
         let s = try SnapshotReader(root: dir).snapshot()
         let fds = try #require(s.processes[300]?.fds.value)

@@ -1,27 +1,13 @@
 import Testing
 import Glibc
-import CSessionShims
+import TestSupport
 @testable import SessionCore
 
 /// The snapshot against the live kernel: real sessions, groups and a pty.
 @Suite struct LiveSnapshotTests {
-    /// Waits (polling) until `check` holds or ~5 s pass.
-    static func eventually(_ check: () -> Bool) -> Bool {
-        for _ in 0..<250 {
-            if check() { return true }
-            usleep(20_000)
-        }
-        return check()
-    }
-
-    static func reap(_ pids: [Int32]) {
-        for p in pids where p > 0 { kill(p, SIGKILL) }
-        for p in pids where p > 0 { var s: Int32 = 0; waitpid(p, &s, WNOHANG) }
-    }
-
     @Test func everyFieldOfARealSessionMatchesTheKernel() throws {
-        let dir = Fixture.tempDir("live")
-        defer { Fixture.removeTree(dir) }
+        let dir = try TempDirectory.make("live")
+        defer { TempDirectory.remove(dir) }
         let known = dir + "/known file.txt"
         let kfd = open(known, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         #expect(kfd >= 0)
@@ -41,11 +27,11 @@ import CSessionShims
         r.fileDescriptors = [(0, slave), (1, slave), (2, slave), (7, kfd)]
         let leader = try Spawner.spawn(r)
         var all = [leader]
-        defer { Self.reap(all) }
+        defer { for p in all { Processes.killAndReap(p) } }
 
         let reader = try SnapshotReader()
         var snap = reader.snapshot()
-        #expect(Self.eventually {
+        #expect(waitUntil {
             snap = reader.snapshot()
             return snap.children[leader]?.count == 2
         })
@@ -90,10 +76,10 @@ import CSessionShims
         r.fileDescriptors = [(0, nil), (1, nil), (2, nil)]
         let pid = try Spawner.spawn(r)
         var all = [pid]
-        defer { Self.reap(all) }
+        defer { for p in all { Processes.killAndReap(p) } }
         let reader = try SnapshotReader()
         var snap = reader.snapshot()
-        #expect(Self.eventually { snap = reader.snapshot(); return snap.children[pid]?.count == 1 })
+        #expect(waitUntil { snap = reader.snapshot(); return snap.children[pid]?.count == 1 })
         all += snap.children[pid] ?? []
         let shell = try #require(snap.processes[pid])
         #expect(shell.signals.ignored.contains(Signals.hup))
@@ -108,7 +94,7 @@ import CSessionShims
         // must agree with ps on pid, ppid, pgid, sid, tpgid and tty.
         let reader = try SnapshotReader()
         let before = reader.snapshot()
-        let psOut = Self.capture(["ps", "-eo", "pid=,ppid=,pgid=,sid=,tpgid=,tty="])
+        let psOut = try Processes.run(["ps", "-eo", "pid=,ppid=,pgid=,sid=,tpgid=,tty="]).stdout
         let after = reader.snapshot()
         var compared = 0
         for line in psOut.split(separator: "\n") {
@@ -132,7 +118,7 @@ import CSessionShims
         var r = SpawnRequest(["sh", "-c", "for i in $(seq 300); do /bin/true & done; wait"])
         r.fileDescriptors = [(0, nil), (1, nil), (2, nil)]
         let churn = try Spawner.spawn(r)
-        defer { Self.reap([churn]); var s: Int32 = 0; waitpid(churn, &s, 0) }
+        defer { Processes.killAndReap(churn) }
         let reader = try SnapshotReader()
         for _ in 0..<5 {
             let snap = reader.snapshot()
@@ -143,25 +129,5 @@ import CSessionShims
                         "pid \(p.pid) half-read")
             }
         }
-    }
-
-    static func capture(_ argv: [String]) -> String {
-        var fds: [Int32] = [0, 0]
-        _ = st_pipe2(&fds, O_CLOEXEC)
-        var r = SpawnRequest(argv)
-        r.fileDescriptors = [(0, nil), (1, fds[1]), (2, nil)]
-        guard let pid = try? Spawner.spawn(r) else { return "" }
-        close(fds[1])
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fds[0], $0.baseAddress!, $0.count) }
-            if n <= 0 { break }
-            out += buf[0..<n]
-        }
-        close(fds[0])
-        var s: Int32 = 0
-        waitpid(pid, &s, 0)
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,5 +1,6 @@
 import Testing
 import Glibc
+import TestSupport
 @testable import SessionCore
 
 @Suite struct SpawnTests {
@@ -19,7 +20,7 @@ import Glibc
         r.umask = 0o027
         r.workingDirectory = "/tmp"
         let pid = try Spawner.spawn(r)
-        defer { kill(pid, SIGKILL); var s: Int32 = 0; waitpid(pid, &s, 0) }
+        defer { Processes.killAndReap(pid) }
         #expect(getsid(pid) == pid)
         let reader = try SnapshotReader()
         let p = try #require(reader.readProcess(pid))
@@ -31,9 +32,9 @@ import Glibc
     @Test func daemonIsNotALeaderAndHasNoTTY() throws {
         var r = SpawnRequest(["sleep", "30"])
         r.daemon = true
-        Live.becomeSubreaper()  // pid 1 does not reap here: reparent the daemon to us, reap it
+        Processes.becomeSubreaper()  // pid 1 does not reap here: reparent the daemon to us, reap it
         let pid = try Spawner.spawn(r)
-        defer { Live.killAndReap(pid) }
+        defer { Processes.killAndReap(pid) }
         let sid = getsid(pid)
         #expect(sid != pid)
         #expect(sid != getsid(0))
@@ -58,5 +59,16 @@ extension SpawnTests {
         let pid = try #require(error.pid)
         // Reaped before spawn returned: the pid names no process (not even a zombie).
         #expect(try SnapshotReader().readProcess(pid) == nil)
+    }
+}
+
+extension SpawnTests {
+    /// A child that fills both its stdout and stderr pipes (more than a pipe buffer each) is
+    /// read to the end on both: `Pipes.drain` polls them together, so nobody blocks.
+    @Test func bothPipesAreDrainedTogether() throws {
+        let r = try Processes.run(["sh", "-c", "head -c 200000 /dev/zero; head -c 150000 /dev/zero >&2; exit 3"])
+        #expect(r.status == 3)
+        #expect(r.stdout.utf8.count == 200_000)
+        #expect(r.stderr.utf8.count == 150_000)
     }
 }

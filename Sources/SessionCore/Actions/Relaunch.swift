@@ -431,28 +431,11 @@ public enum Relauncher {
             return (-1, [], Array(error.description.utf8))
         }
         close(outPipe[1]); close(errPipe[1]); close(devnull)
-        var out: [UInt8] = [], err: [UInt8] = []
-        var fds = [pollfd(fd: outPipe[0], events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: errPipe[0], events: Int16(POLLIN), revents: 0)]
-        var open = 2
-        let deadline = monotonicMillis() + 10_000
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while open > 0 && monotonicMillis() < deadline {
-            if poll(&fds, 2, 200) < 0 && errno != EINTR { break }
-            for i in 0..<2 where fds[i].fd >= 0 && fds[i].revents != 0 {
-                let n = buf.withUnsafeMutableBytes { read(fds[i].fd, $0.baseAddress, $0.count) }
-                if n > 0 {
-                    if i == 0 { out += buf[0..<n] } else { err += buf[0..<n] }
-                } else if n == 0 || errno != EINTR {
-                    close(fds[i].fd); fds[i].fd = -1; open -= 1
-                }
-            }
-        }
-        for f in fds where f.fd >= 0 { close(f.fd) }
+        let output = Pipes.drain([outPipe[0], errPipe[0]], timeout: 10)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (code, out, err)
+        return (code, output[0], output[1])
     }
 }
 

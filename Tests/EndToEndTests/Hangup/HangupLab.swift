@@ -1,6 +1,6 @@
 import Testing
 import Glibc
-import CSessionShims
+import TestSupport
 import SessionCore
 
 /// One real session for the reality tests: a shell as session leader on its own pty, typed
@@ -24,11 +24,7 @@ final class HangupLab {
         self.shell = shell
         self.token = token
         pty = try PseudoTerminal()
-        var template = Array("/tmp/sessiontop-hangup-XXXXXX".utf8CString)
-        guard let dir = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw Errno.current
-        }
-        home = String(cString: dir)
+        home = try TempDirectory.make("hangup")
     }
 
     /// Marker of scenario `i`: unique digits that appear in its processes' argv.
@@ -76,9 +72,9 @@ final class HangupLab {
         let typed = String(word.prefix(half)) + "''" + String(word.dropFirst(half))
         let start = output.count
         pty.write("echo \(typed)\n")
-        let deadline = now() + timeout
+        let deadline = monotonicSeconds() + timeout
         let needle = Array(word.utf8)
-        while now() < deadline {
+        while monotonicSeconds() < deadline {
             pump(0.1)
             if contains(Array(output[start...]), needle) { return true }
         }
@@ -143,10 +139,10 @@ final class HangupLab {
             usleep(20_000)
         }
         if leader > 0 && !leaderReaped { kill(leader, SIGKILL) }
-        let deadline = now() + 2
+        let deadline = monotonicSeconds() + 2
         var left = Set(seen.keys)
         if leader > 0 && !leaderReaped { left.insert(leader) }
-        while !left.isEmpty && now() < deadline {
+        while !left.isEmpty && monotonicSeconds() < deadline {
             for pid in left {
                 // Reap only while the pid still names the process we saw (or our leader).
                 if pid != leader || leaderReaped {
@@ -159,21 +155,8 @@ final class HangupLab {
             if !left.isEmpty { usleep(20_000) }
         }
         pty.closeMaster()
-        removeTree(home)
+        TempDirectory.remove(home)
     }
-
-    private func removeTree(_ path: String) {
-        var r = SpawnRequest(["rm", "-rf", path])
-        r.executable = "/bin/rm"
-        r.fileDescriptors = [(0, nil), (1, nil), (2, nil)]
-        if let pid = try? Spawner.spawn(r) { var s: Int32 = 0; waitpid(pid, &s, 0) }
-    }
-}
-
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
 func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {

@@ -1,6 +1,6 @@
 import Testing
 import Glibc
-import CSessionShims
+import TestSupport
 import SessionCore
 
 /// One cell of the matrix: a shell, an event, and which batch of scenarios.
@@ -72,7 +72,7 @@ struct HangupRealityTests {
     /// Predict, do the event for real, compare process by process.
     @Test(arguments: RealityCase.all)
     func predictionMatchesReality(_ c: RealityCase) throws {
-        _ = st_set_child_subreaper(1)
+        Processes.becomeSubreaper()
         let token = "8" + String(UInt32.random(in: 1_000_000...9_999_999))
         let lab = try HangupLab(shell: c.shell, token: token)
         defer { lab.cleanup() }
@@ -117,8 +117,8 @@ struct HangupRealityTests {
 
         // Wait until every scenario's processes exist (stoppers stopped) and nothing changes.
         var last: Set<HangupLab.Proc> = []
-        var stableSince = now()
-        let deadline = now() + 20
+        var stableSince = monotonicSeconds()
+        let deadline = monotonicSeconds() + 20
         while true {
             lab.pump(0.1)
             let procs = lab.scan()
@@ -127,9 +127,9 @@ struct HangupRealityTests {
                 return procs.contains { $0.argv.contains(m) && (!s.stops || $0.state == UInt8(ascii: "T")) }
             }
             let set = Set(procs)
-            if set != last { last = set; stableSince = now() }
-            if ready && now() - stableSince >= 0.4 { break }
-            try #require(now() < deadline, "scenarios did not settle: \(procs.map { "\($0.pid) \($0.argv)" }) \(tail(lab.output))")
+            if set != last { last = set; stableSince = monotonicSeconds() }
+            if ready && monotonicSeconds() - stableSince >= 0.4 { break }
+            try #require(monotonicSeconds() < deadline, "scenarios did not settle: \(procs.map { "\($0.pid) \($0.argv)" }) \(tail(lab.output))")
         }
         if c.shell != .bashC && !scen.contains(where: { $0.1.part != .background }) {
             try #require(lab.sync("STILL"), "shell stopped answering: \(tail(lab.output))")
@@ -151,8 +151,8 @@ struct HangupRealityTests {
                 lab.pty.write("x\n")
             } else {
                 lab.pty.write("exit\n")
-                let t = now()
-                while now() - t < 1.5 && !lab.leaderDead() { lab.pump(0.05) }
+                let t = monotonicSeconds()
+                while monotonicSeconds() - t < 1.5 && !lab.leaderDead() { lab.pump(0.05) }
                 // bash, zsh, fish and dash refuse the first `exit` with (stopped) jobs.
                 if !lab.leaderDead() { lab.pty.write("exit\n") }
             }
@@ -160,13 +160,13 @@ struct HangupRealityTests {
 
         // Settle: the leader is gone and nothing else has died for 1.2 s.
         var alive = Set(tracked.map(\.pid))
-        var lastChange = now()
-        let start = now()
-        while now() - start < 10 {
+        var lastChange = monotonicSeconds()
+        let start = monotonicSeconds()
+        while monotonicSeconds() - start < 10 {
             lab.pump(0.1)
             let nowAlive = Set(tracked.filter { !HangupLab.isDead($0.pid, start: $0.start) }.map(\.pid))
-            if nowAlive != alive { alive = nowAlive; lastChange = now() }
-            if lab.leaderDead() && now() - lastChange >= 1.2 { break }
+            if nowAlive != alive { alive = nowAlive; lastChange = monotonicSeconds() }
+            if lab.leaderDead() && monotonicSeconds() - lastChange >= 1.2 { break }
         }
 
         return tracked.map { p in

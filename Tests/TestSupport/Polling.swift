@@ -1,0 +1,19 @@
+import Glibc
+
+/// Seconds on CLOCK_MONOTONIC (clock_gettime(2)): for deadlines, never for dates.
+public func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Polls `condition` every 10 ms until it holds or `timeout` seconds pass; the result of a
+/// last check after the deadline. Polling, not fixed sleeps: fast when the machine is.
+public func waitUntil(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
+    let deadline = monotonicSeconds() + timeout
+    while monotonicSeconds() < deadline {
+        if condition() { return true }
+        usleep(10_000)
+    }
+    return condition()
+}
