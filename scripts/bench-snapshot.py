@@ -17,7 +17,7 @@ def spawn_load(sessions, per_session):
             extra = " ".join(f"{fd}</etc/passwd" for fd in range(10, 50))
             extra = f"exec {extra};"
         script = f"{extra} for i in $(seq {per_session}); do sleep 100000 & done; wait"
-        p = subprocess.Popen(["sh", "-c", script], start_new_session=True,
+        p = subprocess.Popen(["bash", "-c", script], start_new_session=True,
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, close_fds=True)
         leaders.append(p)
@@ -67,10 +67,11 @@ def main():
     leaders = spawn_load(args.sessions, args.per_session)
     try:
         want = args.sessions * (args.per_session + 1)
-        for _ in range(200):
-            if len(descendants([p.pid for p in leaders])) >= args.sessions * args.per_session:
-                break
-            time.sleep(0.05)
+        deadline = time.time() + 120
+        while len(descendants([p.pid for p in leaders])) < args.sessions * args.per_session:
+            if time.time() > deadline:
+                sys.exit("the load did not start within 120 s")
+            time.sleep(0.1)
         nproc = count_procs()
         fds = sum(len(os.listdir(f"/proc/{d}/fd")) for d in os.listdir("/proc")
                   if d.isdigit() and os.path.exists(f"/proc/{d}/fd"))
@@ -89,6 +90,8 @@ def main():
                 times[name].append(dt)
                 rss[name] = max(rss[name], peak)
         med = {k: statistics.median(v) for k, v in times.items()}
+        print(f"load average {os.getloadavg()[0]:.2f} after the runs")
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before the runs")
         print(f"load: {nproc} processes in /proc ({want} started in {args.sessions} sessions), {fds} open fds")
         print(f"reps: {args.reps}, interleaved; median wall time; peak RSS over all runs")
         for k in commands:

@@ -169,6 +169,10 @@ public final class ProcReader {
                     if numeric && digits > 0 { out.append(v) }
                     off += reclen
                 }
+                // The kernel stops filling only when the next entry does not fit; with room
+                // left for the longest possible one (19 + 256 bytes, 8-aligned: 280), the
+                // directory is exhausted and the terminating empty call can be skipped.
+                if n <= buf.count - 280 { break }
             }
             out.sort()
             return .success(out)
