@@ -42,6 +42,9 @@ import SessionCore
             (["snapshot", "--proc-root", "/nonexistent"], "cannot read /nonexistent: No such file or directory"),
             (["snapshot", "--proc-root", "/etc"], "/etc is not a /proc tree"),
             (["snapshot", "--pid", "2", "--proc-root", PackagePaths.fixtures + "/basic"], "pid 2 is a kernel thread"),
+            (["snapshot", "--pid", "abc"], "The value 'abc' is invalid for '--pid <pid>'"),
+            (["snapshot", "--bogus"], "Unknown option '--bogus'"),
+            (["no-such-command"], "Unexpected argument 'no-such-command'"),
         ]
         for (args, message) in cases {
             let r = try Processes.runSessiontop(args)
