@@ -1,0 +1,116 @@
+import Testing
+import Glibc
+import TestSupport
+@testable import SessionCore
+
+/// The TUI's actions on real processes, through the built binary in tmux: `k` sends a signal to
+/// exactly the selected process; `D` relaunches a process detached and ends the original.
+@Suite struct TUITmuxActionsTests {
+    init() {
+        #expect(access(sessiontopBinary, X_OK) == 0, "build first: swift build")
+    }
+
+    /// The process with this exact argv whose parent is `parent` (nil: any), from /proc.
+    func find(_ argv: [String], parent: Int32? = nil, except: Int32? = nil) -> ProcessInfo? {
+        guard let reader = try? SnapshotReader() else { return nil }
+        return reader.snapshot().processes.values.first { p in
+            (parent == nil || p.ppid == parent) && p.pid != except && !p.state.isGone
+                && p.argv.value?.map { SafeText.display($0) } == argv
+        }
+    }
+
+    /// A session of two sleeps (one group): search, k, 15, Enter, y. Only the selected one gets
+    /// SIGTERM (its wait status says so); its group mate lives on; the status line reports it.
+    @Test func signalMenuTermsExactlyTheSelectedProcess() throws {
+        Processes.becomeSubreaper()
+        let m = TextScan.uniqueNumber()
+        // sh starts the mate in the background, then becomes the target: both in one group.
+        let target = try Processes.spawn(["sh", "-c", "sleep 7\(m)1 & exec sleep 7\(m)"]) { $0.newSession = true }
+        defer { Processes.killAndReap(target) }
+        var mate: ProcessInfo?
+        #expect(waitUntil { mate = find(["sleep", "7\(m)1"], parent: target); return mate != nil && find(["sleep", "7\(m)"]) != nil })
+        let matePid = try #require(mate?.pid)
+        defer { Processes.killAndReap(matePid) }
+        #expect(mate?.pgid == target)
+
+        let pane = TmuxPane(command: sessiontopBinary)
+        pane.waitForApp()
+        pane.keys("/")
+        pane.waitFor("Search:")
+        pane.literal("sleep 7\(m)")
+        pane.keys("Enter")
+        pane.waitFor("match: sleep 7\(m)")
+        pane.keys("k")
+        // The menu names the process (the parent comes first in its group's tree).
+        let menu = pane.waitFor("Signal process \(target) · sleep 7\(m)")
+        #expect(menu.contains("15 TERM") && menu.contains("terminate: the polite request to exit"))
+        #expect(menu.contains("all signals"))
+        pane.keys("9")  // picks KILL; then 1, 5 pick TERM
+        pane.keys("1", "5", "Enter")
+        let ask = pane.waitFor("Send SIGTERM to process \(target) · sleep 7\(m)?")
+        #expect(ask.contains("y send") && ask.contains("Esc cancel"))
+        #expect(Processes.reap(target, within: 0.3) == nil, "nothing sent before y")
+        pane.keys("y")
+        pane.waitFor("sent SIGTERM to pid \(target) (sleep 7\(m))")
+        let status = Processes.reap(target, within: 5)
+        #expect(Processes.termSignal(status) == SIGTERM)
+        // Its group mate was not touched.
+        #expect(!Processes.isGone(matePid))
+        pane.keys("q")
+        pane.expectRestored(exit: 0)
+    }
+
+    /// D on a sleep in its own session: the dialog shows what will run; y starts a copy in a new
+    /// session without a terminal (same argv and cwd), selects it, and ends the original with
+    /// SIGTERM off the UI loop; the status line says both.
+    @Test func detachRelaunchesAndEndsTheOriginal() throws {
+        Processes.becomeSubreaper()
+        let dir = try TempDirectory.make("tuidetach")
+        defer { TempDirectory.remove(dir) }
+        let m = TextScan.uniqueNumber()
+        let argv = ["sleep", "8\(m)"]
+        let original = try Processes.spawn(argv) {
+            $0.newSession = true
+            $0.workingDirectory = dir
+            $0.environment = ["PATH=/usr/bin:/bin", "MARK=tui-\(m)"]
+        }
+        defer { Processes.killAndReap(original) }
+        #expect(waitUntil { find(argv) != nil })
+
+        let pane = TmuxPane(env: "LANG=C.UTF-8 XDG_STATE_HOME=\(dir)/state", command: sessiontopBinary)
+        pane.waitForApp()
+        pane.keys("/")
+        pane.waitFor("Search:")
+        pane.literal("sleep 8\(m)")
+        pane.keys("Enter")
+        pane.waitFor("match: sleep 8\(m)")
+        pane.keys("D")
+        let dialog = pane.waitFor("Detach pid \(original) (sleep) via daemonize")
+        #expect(dialog.contains("run:    sleep 8\(m)"))
+        #expect(dialog.contains("in:     \(dir)"))
+        #expect(dialog.contains("SIGTERM to pid \(original)"))
+        pane.keys("y")
+        let done = pane.waitFor("the original ended", timeout: 10) { $0.contains("original pid \(original) ended (SIGTERM)") }
+        let line = done.split(separator: "\n").first { $0.contains("original pid \(original) ended") }.map(String.init) ?? ""
+        let newPid = Int32(line.firstMatch(of: /new pid (\d+)/).map { String($0.1) } ?? "") ?? 0
+        #expect(newPid > 0, "status line: \(line)")
+        defer { Processes.killAndReap(newPid) }
+        #expect(Processes.termSignal(Processes.reap(original, within: 5)) == SIGTERM)
+
+        // The copy: same argv and cwd, its own session (not its leader), no terminal.
+        let reader = try SnapshotReader()
+        let copy = try #require(reader.readProcess(newPid))
+        #expect(copy.argv.value?.map { SafeText.display($0) } == argv)
+        #expect(copy.cwdText == dir)
+        #expect(copy.sid != newPid && copy.pgid != pane.serverPid && copy.tty == nil && copy.ttyDevice == 0)
+        #expect(reader.environment(of: newPid).value?.contains(Array("MARK=tui-\(m)".utf8)) == true)
+        // The log went under XDG_STATE_HOME.
+        let logs = (try? Processes.run(["/bin/ls", "\(dir)/state/sessiontop"]))?.stdout ?? ""
+        #expect(logs.contains("sleep-\(original)-"))
+        // The new process is selected: its detail pane opens on it.
+        pane.keys("i")
+        pane.waitFor(" pid \(newPid) sleep (i or Esc closes)")
+        pane.keys("q")
+        pane.expectRestored(exit: 0)
+    }
+}
