@@ -162,13 +162,16 @@ extension AppState {
                 if let n = Int32(candidate), let j = all.firstIndex(of: n) { i = j; buffer = candidate; break }
             }
         case .char(let c) where c.isLetter:
-            // A first letter jumps to the next signal whose name starts with it (k → KILL).
+            // A first letter picks the first signal (in menu order) whose name starts with it
+            // (t → TERM, k → KILL); the same letter again goes on to the next (TSTP, TRAP, …).
             let letter = String(c).uppercased()
             let n = all.count
-            for step in 1...n {
-                let j = (index + step) % n
+            let repeating = typed == letter
+            for step in 0..<n {
+                let j = repeating ? (index + 1 + step) % n : step
                 if Signals.name(of: all[j]).hasPrefix(letter) { i = j; break }
             }
+            buffer = letter
         default: break
         }
         dialog = .signalMenu(target: target, index: min(max(0, i), all.count - 1), typed: buffer)

@@ -113,4 +113,99 @@ import TestSupport
         pane.keys("q")
         pane.expectRestored(exit: 0)
     }
+
+    /// k on a group row: the menu counts its members; TERM reaches both. And the guard rail:
+    /// TERM on sessiontop's own row is refused by the core and shown, and the app runs on.
+    @Test func groupTargetAndTheSelfGuardRail() throws {
+        Processes.becomeSubreaper()
+        let m = TextScan.uniqueNumber()
+        let leader = try Processes.spawn(["sh", "-c", "sleep 6\(m)1 & exec sleep 6\(m)"]) { $0.newSession = true }
+        defer { Processes.killAndReap(leader) }
+        var mate: ProcessInfo?
+        #expect(waitUntil { mate = find(["sleep", "6\(m)1"], parent: leader); return mate != nil && find(["sleep", "6\(m)"]) != nil })
+        let matePid = try #require(mate?.pid)
+        defer { Processes.killAndReap(matePid) }
+
+        let pane = TmuxPane(command: sessiontopBinary)
+        pane.waitForApp()
+        let app = try #require(pane.appPid())
+        // sessiontop starts on itself: the menu warns, and the core refuses.
+        pane.keys("k")
+        pane.waitFor("Signal process \(app) ")
+        pane.waitFor("this process is sessiontop itself (pid \(app)): it refuses to signal it")
+        pane.keys("Enter", "y")
+        pane.waitFor("refusing to signal sessiontop itself (pid \(app))")
+        #expect(!Processes.isGone(app))
+
+        pane.keys("/")
+        pane.waitFor("Search:")
+        pane.literal("sleep 6\(m)")
+        pane.keys("Enter")
+        pane.waitFor("match: sleep 6\(m)")
+        pane.keys("Left")  // from the process to its group row
+        pane.keys("F9")
+        let menu = pane.waitFor("Signal process group \(leader) · 2 processes now")
+        #expect(menu.contains("\(leader) sleep 6\(m)") && menu.contains("\(matePid) sleep 6\(m)1"))
+        pane.keys("t", "Enter")
+        pane.waitFor("Send SIGTERM to process group \(leader) · 2 processes now?")
+        pane.keys("y")
+        pane.waitFor("SIGTERM → process group \(leader): 2 sent")
+        #expect(Processes.termSignal(Processes.reap(leader, within: 5)) == SIGTERM)
+        #expect(Processes.termSignal(Processes.reap(matePid, within: 5)) == SIGTERM)
+        pane.keys("q")
+        pane.expectRestored(exit: 0)
+    }
+
+    /// v in the detach dialog switches to tmux: the copy runs in a new detached tmux session (on
+    /// a server whose socket lives in this test's temp dir, via the original's TMUX_TMPDIR).
+    @Test func detachIntoTmux() throws {
+        Processes.becomeSubreaper()
+        let dir = try TempDirectory.make("tuidetach")
+        defer { TempDirectory.remove(dir) }
+        let m = TextScan.uniqueNumber()
+        let argv = ["sleep", "9\(m)"]
+        let original = try Processes.spawn(argv) {
+            $0.newSession = true
+            $0.workingDirectory = dir
+            $0.environment = ["PATH=/usr/bin:/bin", "TMUX_TMPDIR=\(dir)"]
+        }
+        defer { Processes.killAndReap(original) }
+        #expect(waitUntil { find(argv) != nil })
+        let socket = "\(dir)/tmux-\(getuid())/default"
+        var serverPid: Int32 = 0
+        defer {
+            _ = try? Processes.run(["tmux", "-S", socket, "kill-server"])
+            Processes.killAndReap(serverPid)
+        }
+
+        let pane = TmuxPane(command: sessiontopBinary)
+        pane.waitForApp()
+        pane.keys("/")
+        pane.waitFor("Search:")
+        pane.literal("sleep 9\(m)")
+        pane.keys("Enter")
+        pane.waitFor("match: sleep 9\(m)")
+        pane.keys("D")
+        pane.waitFor("via daemonize")
+        pane.keys("v")
+        let dialog = pane.waitFor("Detach pid \(original) (sleep) via tmux")
+        #expect(dialog.contains("launch: ") && dialog.contains("relaunch-sleep-\(original)"))
+        pane.keys("y")
+        let done = pane.waitFor("the original ended", timeout: 10) { $0.contains("original pid \(original) ended (SIGTERM)") }
+        let line = done.split(separator: "\n").first { $0.contains("original pid \(original) ended") }.map(String.init) ?? ""
+        let newPid = Int32(line.firstMatch(of: /new pid (\d+)/).map { String($0.1) } ?? "") ?? 0
+        defer { Processes.killAndReap(newPid) }
+        serverPid = Int32((try? Processes.run(["tmux", "-S", socket, "display-message", "-p", "#{pid}"]))?.stdout
+            .filter(\.isNumber) ?? "") ?? 0
+        #expect(serverPid > 0)
+        let has = try Processes.run(["tmux", "-S", socket, "has-session", "-t", "relaunch-sleep-\(original)"])
+        #expect(has.status == 0, "\(has.stderr)")
+        #expect(Processes.termSignal(Processes.reap(original, within: 5)) == SIGTERM)
+        let copy = try #require(try SnapshotReader().readProcess(newPid))
+        #expect(copy.argv.value?.map { SafeText.display($0) } == argv)
+        #expect(copy.cwdText == dir)
+        #expect(copy.tty != nil && copy.sid != original)  // a tmux pane: its own terminal
+        pane.keys("q")
+        pane.expectRestored(exit: 0)
+    }
 }

@@ -129,6 +129,10 @@ extension AppState {
         press(&s, .char("u")); #expect(picked() == 12)
         press(&s, .char("k")); #expect(picked() == 9)
         press(&s, .char("h")); #expect(picked() == 1)
+        press(&s, .char("t")); #expect(picked() == 15)  // the first T in menu order
+        press(&s, .char("t")); #expect(picked() == 20)  // then TSTP, TRAP, …
+        press(&s, .char("t")); #expect(picked() == 5)
+        press(&s, .char("9"), .char("t")); #expect(picked() == 15)
         press(&s, .home, .down, .char("j")); #expect(picked() == SignalMenu.all[2])
         press(&s, .up); #expect(picked() == SignalMenu.all[1])
         press(&s, .end); #expect(picked() == SignalMenu.all.last)
