@@ -10,6 +10,13 @@ import TestSupport
         #expect(access(sessiontopBinary, X_OK) == 0, "build first: swift build")
     }
 
+    /// The status line: the line above the F-bar.
+    func statusLine(_ screen: String) -> String {
+        let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let bar = lines.firstIndex(where: { $0.hasPrefix("F1Help") }), bar > 0 else { return "" }
+        return String(lines[bar - 1])
+    }
+
     /// The process with this exact argv whose parent is `parent` (nil: any), from /proc.
     func find(_ argv: [String], parent: Int32? = nil, except: Int32? = nil) -> ProcessInfo? {
         guard let reader = try? SnapshotReader() else { return nil }
@@ -51,7 +58,8 @@ import TestSupport
         #expect(ask.contains("y send") && ask.contains("Esc cancel"))
         #expect(Processes.reap(target, within: 0.3) == nil, "nothing sent before y")
         pane.keys("y")
-        pane.waitFor("sent SIGTERM to pid \(target) (sleep 7\(m))")
+        let sent = pane.waitFor("sent SIGTERM to pid \(target) (sleep 7\(m))")
+        #expect(statusLine(sent).hasPrefix("sent SIGTERM to pid \(target) (sleep 7\(m))"))
         let status = Processes.reap(target, within: 5)
         #expect(Processes.termSignal(status) == SIGTERM)
         // Its group mate was not touched.
@@ -91,9 +99,10 @@ import TestSupport
         #expect(dialog.contains("SIGTERM to pid \(original)"))
         pane.keys("y")
         let done = pane.waitFor("the original ended", timeout: 10) { $0.contains("original pid \(original) ended (SIGTERM)") }
-        let line = done.split(separator: "\n").first { $0.contains("original pid \(original) ended") }.map(String.init) ?? ""
+        let line = statusLine(done)
         let newPid = Int32(line.firstMatch(of: /new pid (\d+)/).map { String($0.1) } ?? "") ?? 0
-        #expect(newPid > 0, "status line: \(line)")
+        #expect(newPid > 0 && line.hasPrefix("detached: new pid \(newPid); original pid \(original) ended (SIGTERM)"),
+                "status line: \(line)")
         defer { Processes.killAndReap(newPid) }
         #expect(Processes.termSignal(Processes.reap(original, within: 5)) == SIGTERM)
 
@@ -102,7 +111,7 @@ import TestSupport
         let copy = try #require(reader.readProcess(newPid))
         #expect(copy.argv.value?.map { SafeText.display($0) } == argv)
         #expect(copy.cwdText == dir)
-        #expect(copy.sid != newPid && copy.pgid != pane.serverPid && copy.tty == nil && copy.ttyDevice == 0)
+        #expect(copy.sid != original && copy.sid != newPid && copy.tty == nil && copy.ttyDevice == 0)
         #expect(reader.environment(of: newPid).value?.contains(Array("MARK=tui-\(m)".utf8)) == true)
         // The log went under XDG_STATE_HOME.
         let logs = (try? Processes.run(["/bin/ls", "\(dir)/state/sessiontop"]))?.stdout ?? ""
@@ -134,7 +143,8 @@ import TestSupport
         pane.waitFor("Signal process \(app) ")
         pane.waitFor("this process is sessiontop itself (pid \(app)): it refuses to signal it")
         pane.keys("Enter", "y")
-        pane.waitFor("refusing to signal sessiontop itself (pid \(app))")
+        let refused = pane.waitFor("refusing to signal sessiontop itself (pid \(app))")
+        #expect(statusLine(refused).hasPrefix("SIGTERM → process \(app): refusing to signal sessiontop itself (pid \(app))"))
         #expect(!Processes.isGone(app))
 
         pane.keys("/")
@@ -149,7 +159,8 @@ import TestSupport
         pane.keys("t", "Enter")
         pane.waitFor("Send SIGTERM to process group \(leader) · 2 processes now?")
         pane.keys("y")
-        pane.waitFor("SIGTERM → process group \(leader): 2 sent")
+        let sent = pane.waitFor("SIGTERM → process group \(leader): 2 sent")
+        #expect(statusLine(sent).hasPrefix("SIGTERM → process group \(leader): 2 sent"))
         #expect(Processes.termSignal(Processes.reap(leader, within: 5)) == SIGTERM)
         #expect(Processes.termSignal(Processes.reap(matePid, within: 5)) == SIGTERM)
         pane.keys("q")
@@ -192,7 +203,7 @@ import TestSupport
         #expect(dialog.contains("launch: ") && dialog.contains("relaunch-sleep-\(original)"))
         pane.keys("y")
         let done = pane.waitFor("the original ended", timeout: 10) { $0.contains("original pid \(original) ended (SIGTERM)") }
-        let line = done.split(separator: "\n").first { $0.contains("original pid \(original) ended") }.map(String.init) ?? ""
+        let line = statusLine(done)
         let newPid = Int32(line.firstMatch(of: /new pid (\d+)/).map { String($0.1) } ?? "") ?? 0
         defer { Processes.killAndReap(newPid) }
         serverPid = Int32((try? Processes.run(["tmux", "-S", socket, "display-message", "-p", "#{pid}"]))?.stdout
