@@ -5,7 +5,8 @@
 #
 # Scenario: an interactive bash in a tmux pane starts a few jobs — a background sleep, a
 # pipeline, a nohup'ed sleep with its output redirected, a python that ignores SIGHUP but keeps
-# the terminal, a stopped job (Ctrl-Z) — then runs sessiontop in the foreground. Each screen is
+# the terminal, a stopped job (Ctrl-Z) — then runs sessiontop in the foreground. The signal
+# menu and the detach dialog are opened and cancelled: nothing is sent or started. Each screen is
 # captured with `capture-pane -p -e` and rendered by scripts/ansi2png.py (Pillow + DejaVu Sans
 # Mono). TERM is tmux-256color (no bce), so that coloured blanks are real cells that
 # capture-pane -N keeps. Everything started is killed by pid at the end.
@@ -103,6 +104,24 @@ wait_for "filter at risk"
 "${T[@]}" send-keys -t shots Enter
 wait_for "sleep"
 shot search-filter "sessiontop: filter 'at risk' and a search for 'sleep'"
+
+# The signal menu on a job (the pipeline's process group): k, nothing sent (Esc).
+"${T[@]}" send-keys -t shots Escape f f
+wait_for "filter all"
+"${T[@]}" send-keys -t shots /
+"${T[@]}" send-keys -t shots -l "sleep 4002"
+"${T[@]}" send-keys -t shots Enter Left k
+wait_for "Signal process group"
+shot signal-menu "sessiontop: k opens the signal menu on the selected job (process group)"
+"${T[@]}" send-keys -t shots Escape
+
+# The detach dialog for the python job that keeps the terminal: D, then n (nothing runs).
+"${T[@]}" send-keys -t shots /
+"${T[@]}" send-keys -t shots -l "python3"
+"${T[@]}" send-keys -t shots Enter D
+wait_for "Detach pid"
+shot detach-dialog "sessiontop: D shows exactly what a detached relaunch will run"
+"${T[@]}" send-keys -t shots n
 
 "${T[@]}" send-keys -t shots q
 sleep 0.3

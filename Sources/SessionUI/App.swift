@@ -56,6 +56,10 @@ public enum App {
         var state = AppState(snapshot: snap, width: size.width, height: size.height, color: terminal.color,
                              unicode: terminal.utf8, interval: options.interval, myUID: getuid(), analysisPending: true)
         state.now = monotonic()
+        // Signals and detach act on real processes: only when the tree shown is the live /proc.
+        let live = options.procRoot == "/proc" || options.procRoot == "/proc/"
+        if !live { state.actionsDisabled = "signals and detach act on the live /proc only, not on --proc-root \(options.procRoot)" }
+        let actions = ActionHost(reader: reader, live: live)
         var screen = Screen(width: size.width, height: size.height)
         render(state, into: &screen)
         terminal.draw(screen)
@@ -64,12 +68,34 @@ public enum App {
         var nextScan = monotonic()  // the full details right after the first frame
         var cursor = 0
         var exitCode: Int32 = 0
+
+        /// Runs effects; the actions' results go back through `update` (which may ask for
+        /// more). True when the app must quit.
+        func perform(_ effects: [Effect]) -> Bool {
+            var queue = effects
+            while !queue.isEmpty {
+                let effect = queue.removeFirst()
+                switch effect {
+                case .quit: return true
+                case .refreshNow: nextScan = 0
+                default:
+                    if let result = actions.perform(effect, snapshot: snap) {
+                        state.now = monotonic()
+                        queue += update(&state, result)
+                    }
+                }
+            }
+            return false
+        }
+
         loop: while true {
             let now = monotonic()
             let wait = max(0, Int32(((nextScan - now) * 1000).rounded(.up)))
+            // poll(2) skips negative fds.
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: quitFD, events: Int16(POLLIN), revents: 0)]
-            let n = poll(&fds, nfds_t(quitFD >= 0 ? 2 : 1), wait)
+                       pollfd(fd: quitFD, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: actions.wakeFD, events: Int16(POLLIN), revents: 0)]
+            let n = poll(&fds, 3, wait)
             var dirty = false
             if n > 0 && fds[1].revents & Int16(POLLIN) != 0 {
                 var b: UInt8 = 0
@@ -81,16 +107,12 @@ public enum App {
                 exitCode = 1  // the terminal went away
                 break loop
             }
-            // Keys, mouse and KEY_RESIZE (ncurses' SIGWINCH handler interrupts poll).
-            for ev in terminal.readEvents() {
+            // Keys, mouse and KEY_RESIZE (ncurses' SIGWINCH handler interrupts poll), then what
+            // background actions reported.
+            for ev in terminal.readEvents() + actions.takeEvents() {
                 dirty = true
-                for effect in update(&state, ev) {
-                    switch effect {
-                    case .quit: break loop
-                    case .refreshNow: nextScan = 0
-                    case .sendSignal, .relaunch: break  // executed by the actions work
-                    }
-                }
+                state.now = monotonic()
+                if perform(update(&state, ev)) { break loop }
             }
             if monotonic() >= nextScan {
                 var opts = ScanOptions(details: .refresh(detailPids(state, cursor: &cursor), previous: snap))

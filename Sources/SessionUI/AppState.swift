@@ -21,13 +21,13 @@ public enum AppEvent: Sendable {
     case resize(width: Int, height: Int)
     /// A new scan arrived, taken at `now` (seconds on a monotonic clock).
     case snapshot(Snapshot, now: Double)
-}
-
-/// Who a signal goes to (the actions issue builds the menu; the host executes the effect).
-public enum SignalTarget: Hashable, Sendable {
-    case process(ProcessIdentity)
-    case group(Int32)
-    case session(Int32)
+    /// Results of the effects the host ran (actions issue).
+    case signalSent(SignalReport)
+    case relaunchPlanned(RelaunchPlan)
+    case relaunchStarted(RelaunchPlan, newPid: Int32?)
+    case originalEnded(RelaunchPlan, newPid: Int32?, reports: [SignalReport], gone: Bool)
+    /// An action could not run (a `RelaunchRefusal`, a `RelaunchError`, no live /proc): one line.
+    case actionFailed(String)
 }
 
 /// What the host must do after an update: the only side effects the app asks for.
@@ -35,10 +35,27 @@ public enum Effect: Hashable, Sendable {
     case quit
     /// Scan again now instead of at the next tick.
     case refreshNow
-    /// Send `signal` to `target` (pidfd + start time check); reserved for the actions work.
+    /// Send `signal` to `target` through `SignalSender` (pidfd + start time check, no force);
+    /// the host answers with `.signalSent`.
     case sendSignal(SignalTarget, signal: Int32)
-    /// Relaunch a process detached from its terminal; reserved for the actions work.
-    case relaunch(ProcessIdentity)
+    /// Build a `Relauncher.plan` for this process; the host answers with `.relaunchPlanned` or
+    /// `.actionFailed` (a `RelaunchRefusal`).
+    case planRelaunch(ProcessIdentity, via: RelaunchVia)
+    /// Start the confirmed plan (`Relauncher.start`); the host answers `.relaunchStarted`.
+    case relaunch(RelaunchPlan)
+    /// End the original (`Relauncher.endOriginal`: SIGTERM, SIGKILL after the timeout) off the
+    /// UI loop; the host answers `.originalEnded` when it is done.
+    case endOriginal(RelaunchPlan, newPid: Int32?)
+}
+
+/// A dialog over the list; keys go to it first.
+public enum Dialog: Hashable, Sendable {
+    /// `k` / F9: pick a signal for `target` (`index` into `SignalMenu.all`).
+    case signalMenu(target: SignalTarget, index: Int, typed: String)
+    /// A destructive signal: y sends, n / Esc cancels.
+    case confirmSignal(target: SignalTarget, signal: Int32)
+    /// `D` / F8: what will run; y starts it, v switches daemonize / tmux, n / Esc cancels.
+    case relaunch(RelaunchPlan)
 }
 
 public enum ViewMode: String, Sendable { case tree, table }
@@ -140,6 +157,15 @@ public struct AppState {
     public var analysisPending = false
     /// The user sessiontop runs as (for the "my user" filter).
     public var myUID: UInt32
+    /// The signal menu, a confirmation or the detach dialog.
+    public var dialog: Dialog?
+    /// Why signals and detach are off (a fixture `--proc-root`): nil when they act on /proc.
+    public var actionsDisabled: String?
+    /// A relaunched process to select once a scan finds it (pid, until when).
+    public var pendingSelect: (pid: Int32, until: Double)?
+    /// An action's result stays in the status line until then (a vanished selection does not
+    /// overwrite it).
+    public var noteHeldUntil: Double = 0
 
     public init(snapshot: Snapshot, width: Int, height: Int, color: Bool = true, unicode: Bool = true,
                 interval: Double = 1.5, myUID: UInt32 = 0, analysisPending: Bool = false,

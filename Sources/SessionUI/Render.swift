@@ -57,6 +57,7 @@ struct Renderer {
             drawColumns(&s, y: l.headerHeight)
             drawList(&s, top: l.listTop, height: l.listHeight)
             if l.paneHeight > 0 { drawDetail(&s, top: l.paneTop, height: l.paneHeight) }
+            if let d = state.dialog { drawDialog(&s, d, top: l.headerHeight, bottom: l.statusY) }
             drawStatus(&s, y: l.statusY)
         }
         drawBar(&s, y: l.barY)
@@ -414,13 +415,15 @@ struct Renderer {
         let key = Style(.header, bold: true)
         let text: [[Span]] = [
             [("Keys", st(.title))],
-            [("↑ ↓ j k PgUp PgDn Home End", key), ("  move", .plain)],
+            [("↑ ↓ j PgUp PgDn Home End", key), ("  move", .plain)],
             [("Enter Space", key), ("  fold or unfold a session or group; on a process, the detail pane", .plain)],
             [("← →", key), ("  close / open, or go to the parent row", .plain), ("   i F2", key), ("  detail pane", .plain)],
             [("/ F3", key), ("  search command, pid, user, tty", .plain), ("   n N", key), ("  next / previous match", .plain)],
             [("f F4", key), ("  filter: all, my session, at risk, my user", .plain)],
             [("e F7", key), ("  event: terminal hangs up, leader killed, user types exit", .plain)],
             [("t F5", key), ("  tree or table", .plain), ("   s > < F6", key), ("  sort by pid, user, tty, command, fate", .plain), ("   I", key), ("  invert", .plain)],
+            [("k F9", key), ("  signal menu for the selected process, group or session (common signals first; destructive ones ask first)", .plain)],
+            [("D F8", key), ("  detach: relaunch the process in a new session without a terminal (daemonize, or v: tmux), then end the original", .plain)],
             [("+ -", key), ("  refresh slower / faster", .plain), ("   mouse", key), ("  click selects, wheel scrolls", .plain), ("   q F10", key), ("  quit", .plain)],
             [],
             [("What you see", st(.title))],

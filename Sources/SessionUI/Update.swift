@@ -1,9 +1,9 @@
 import SessionCore
 
-/// The F-bar: key label, action name. Slot 9 is kept for the signal menu (actions work).
+/// The F-bar: key label, action name (F8 and F9 as htop has them: F9 kills, here it signals).
 public let functionBar: [(key: String, label: String)] = [
     ("F1", "Help"), ("F2", "Detail"), ("F3", "Search"), ("F4", "Filter"), ("F5", "Tree"),
-    ("F6", "SortBy"), ("F7", "Event"), ("F8", ""), ("F9", ""), ("F10", "Quit"),
+    ("F6", "SortBy"), ("F7", "Event"), ("F8", "Detach"), ("F9", "Signal"), ("F10", "Quit"),
 ]
 
 /// Applies one event to the state and returns what the host must do. No I/O.
@@ -21,6 +21,8 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         return state.handleMouse(m)
     case .key(let k):
         return state.handleKey(k)
+    case .signalSent, .relaunchPlanned, .relaunchStarted, .originalEnded, .actionFailed:
+        return state.actionResult(event)
     }
 }
 
@@ -60,6 +62,7 @@ extension AppState {
         recomputeVerdicts()
         rebuildRows()
         reselect(oldKey, oldIndex: oldIndex, vanishedNote: true)
+        selectPending()
     }
 
     /// Puts the selection back on `key` after the rows changed; a vanished process hands it to
@@ -84,7 +87,7 @@ extension AppState {
             }
         }
         selectedIndex = i
-        if vanishedNote, case .process(let id)? = key, snapshot.process(id.pid)?.startTime != id.startTime {
+        if vanishedNote, now >= noteHeldUntil, case .process(let id)? = key, snapshot.process(id.pid)?.startTime != id.startTime {
             let what = gone.first { $0.identity == id }.map { " (\(DisplayWidth.clip($0.command, to: 30)))" } ?? ""
             setNote("pid \(id.pid)\(what) exited; selection moved to its neighbour")
         }
@@ -104,10 +107,11 @@ extension AppState {
             if k == .char("q") || k == .function(10) { return [.quit] }
             return []
         }
+        if dialog != nil { return dialogKey(k) }
         if searching { return searchKey(k) }
         if helpOpen {
             switch k {
-            case .up, .char("k"): helpScroll = max(0, helpScroll - 1)
+            case .up: helpScroll = max(0, helpScroll - 1)
             case .down, .char("j"): helpScroll += 1
             case .pageUp: helpScroll = max(0, helpScroll - max(1, height - 4))
             case .pageDown, .char(" "): helpScroll += max(1, height - 4)
@@ -118,7 +122,7 @@ extension AppState {
         }
         switch k {
         case .char("q"), .function(10): return [.quit]
-        case .up, .char("k"): move(by: -1)
+        case .up: move(by: -1)
         case .down, .char("j"): move(by: 1)
         case .pageUp: move(by: -max(1, layout.listHeight - 1))
         case .pageDown: move(by: max(1, layout.listHeight - 1))
@@ -147,8 +151,8 @@ extension AppState {
         case .char("-"): setInterval(interval - 0.5)
         case .escape:
             if detailOpen { detailOpen = false; clampScroll() } else if !query.isEmpty { query = ""; note = nil }
-        case .function(9), .char("D"):
-            setNote("signals and relaunch come with the actions work")
+        case .char("k"), .function(9): openSignalMenu()
+        case .char("D"), .function(8): return detach()
         default: break
         }
         return []
@@ -291,6 +295,11 @@ extension AppState {
 
     mutating func handleMouse(_ m: Mouse) -> [Effect] {
         guard !tooSmall, !searching else { return [] }
+        if dialog != nil {
+            // The wheel moves through the signal menu; clicks are for the keys.
+            if m == .wheelUp { return dialogKey(.up) } else if m == .wheelDown { return dialogKey(.down) }
+            return []
+        }
         if helpOpen {
             if m == .wheelUp { helpScroll = max(0, helpScroll - 3) } else if m == .wheelDown { helpScroll += 3 } else { helpOpen = false }
             return []

@@ -156,5 +156,7 @@ extension ActionsSignalTests {
         #expect(SignalMenu.needsConfirmation(Signals.kill) && SignalMenu.needsConfirmation(Signals.stop))
         #expect(!SignalMenu.needsConfirmation(Signals.cont) && !SignalMenu.needsConfirmation(28))
         #expect(SignalMenu.common.allSatisfy { !Signals.meaning(of: $0).hasPrefix("signal ") })
+        // Every entry of the menu has a meaning of its own (signal(7)), not just its number.
+        #expect(SignalMenu.all.allSatisfy { !Signals.meaning(of: $0).hasPrefix("signal ") })
     }
 }

@@ -130,3 +130,51 @@ func type(_ s: inout AppState, _ text: String) {
         expectGolden("event-leader-exit-100x30", s)
     }
 }
+
+@Suite struct ActionGoldenScreens {
+    @Test func signalMenuOnAProcess() {
+        var s = Fixture.state()
+        s.select(.process(Fixture.id(1100)))
+        press(&s, .char("k"))
+        expectGolden("signal-menu-process-100x30", s)
+    }
+
+    @Test func signalMenuOnAGroupScrolled() {
+        var s = Fixture.state()
+        s.select(.group(1150))
+        press(&s, .char("k"), .char("3"), .char("4"))  // RTMIN: the list scrolls past the rule
+        expectGolden("signal-menu-group-100x30", s)
+    }
+
+    @Test func signalMenuOnOwnSessionNoColor() {
+        var s = Fixture.state(width: 80, height: 24, color: false)
+        s.select(.session(1000))
+        press(&s, .char("k"))
+        expectGolden("signal-menu-session-80x24-nocolor", s)
+    }
+
+    @Test func confirmation() {
+        var s = Fixture.state()
+        s.select(.group(1150))
+        press(&s, .char("k"), .char("9"), .enter)
+        expectGolden("signal-confirm-100x30", s)
+    }
+
+    @Test func detachDialogWithWarnings() {
+        var s = Fixture.state()
+        s.select(.process(Fixture.id(1300)))
+        _ = update(&s, .relaunchPlanned(Fixture.plan()))
+        expectGolden("detach-dialog-100x30", s)
+        _ = update(&s, .relaunchPlanned(Fixture.plan(via: .tmux)))
+        s.width = 80; s.height = 24
+        expectGolden("detach-dialog-tmux-80x24", s)
+    }
+
+    @Test func statusAfterASignal() {
+        var s = Fixture.state()
+        s.select(.process(Fixture.id(1100)))
+        _ = update(&s, .signalSent(SignalReport(target: .process(Fixture.id(1100)), signal: 15, refusal: nil,
+            members: [SignalMemberResult(identity: Fixture.id(1100), command: "sleep 1000", outcome: .sent)])))
+        expectGolden("signal-sent-status-100x30", s)
+    }
+}

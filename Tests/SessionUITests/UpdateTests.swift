@@ -15,7 +15,7 @@ import Testing
         var s = Fixture.state(width: 100, height: 12)
         press(&s, .home)
         #expect(s.selectedIndex == 0)
-        press(&s, .up, .char("k"))
+        press(&s, .up, .up)
         #expect(s.selectedIndex == 0)
         press(&s, .down, .char("j"))
         #expect(s.selectedIndex == 2)
