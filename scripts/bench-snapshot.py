@@ -72,6 +72,7 @@ def main():
             if time.time() > deadline:
                 sys.exit("the load did not start within 120 s")
             time.sleep(0.1)
+        load_before = os.getloadavg()[0]
         nproc = count_procs()
         fds = sum(len(os.listdir(f"/proc/{d}/fd")) for d in os.listdir("/proc")
                   if d.isdigit() and os.path.exists(f"/proc/{d}/fd"))
@@ -90,8 +91,8 @@ def main():
                 times[name].append(dt)
                 rss[name] = max(rss[name], peak)
         med = {k: statistics.median(v) for k, v in times.items()}
-        print(f"load average {os.getloadavg()[0]:.2f} after the runs")
-        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before the runs")
+        load_after = os.getloadavg()[0]
+        print(f"machine: {os.cpu_count()} cores, load average {load_before:.2f} before the runs, {load_after:.2f} after")
         print(f"load: {nproc} processes in /proc ({want} started in {args.sessions} sessions), {fds} open fds")
         print(f"reps: {args.reps}, interleaved; median wall time; peak RSS over all runs")
         for k in commands:
