@@ -131,8 +131,9 @@ public enum App {
         return exitCode
     }
 
-    /// The pids whose argv/cwd/fds are re-read this tick: the visible rows, the selection,
-    /// session leaders on screen, and a round-robin slice of everyone else (all within ~20 ticks).
+    /// The pids whose status, argv, cwd and fds are re-read this tick: the visible rows, the
+    /// selection, session leaders on screen, every member of sessiontop's own session, and a
+    /// round-robin slice of everyone else (all within ~20 ticks).
     static func detailPids(_ state: AppState, cursor: inout Int) -> Set<Int32> {
         var out = Set<Int32>()
         let l = state.layout
@@ -148,6 +149,11 @@ public enum App {
             }
         }
         if let p = state.selectedProcess { out.insert(p.pid) }
+        // The header's "if this terminal hangs up" counts: this session's signal masks fresh
+        // every tick, not up to 20 ticks old.
+        if let sid = state.snapshot.selfSid, let mine = state.snapshot.session(sid) {
+            for g in mine.groups { out.formUnion(g.members) }
+        }
         let all = state.snapshot.processes.keys.sorted()
         guard !all.isEmpty else { return out }
         let slice = max(16, all.count / 20)

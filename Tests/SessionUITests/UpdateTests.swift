@@ -291,3 +291,30 @@ import Testing
         }
     }
 }
+
+@Suite struct RefreshSetTests {
+    /// The header counts what dies if *this* terminal hangs up: every member of sessiontop's own
+    /// session has its status (signal masks) re-read each tick, on screen or not.
+    @Test func ownSessionIsReadEveryTick() {
+        var procs = Fixture.processes()
+        for i in Int32(0)..<40 {
+            procs[4000 + i] = Fixture.proc(4000 + i, ppid: 1, pgid: 4000 + i, sid: 4000 + i,
+                                           comm: Fixture.bytes("worker"), argv: .known([Fixture.bytes("worker")]))
+        }
+        var s = Fixture.state(width: 100, height: 12, procs: procs)
+        // Scroll to the far end: sessiontop's session is off screen.
+        press(&s, .end)
+        let mine = s.snapshot.session(1000)!.groups.flatMap(\.members)
+        let visible = Set(s.rows[s.scrollTop..<min(s.rows.count, s.scrollTop + s.layout.listHeight)].compactMap { row -> Int32? in
+            if case .process(let id) = row.key { return id.pid }
+            return nil
+        })
+        #expect(visible.isDisjoint(with: mine))
+        // Start the round-robin past every pid of session 1000, so only the new rule can pick them.
+        let all = s.snapshot.processes.keys.sorted()
+        var cursor = all.firstIndex(of: 2000)!
+        let picked = App.detailPids(s, cursor: &cursor)
+        #expect(Set(mine).isSubset(of: picked))
+        #expect(mine.count == 6)
+    }
+}
