@@ -27,7 +27,7 @@ struct HangupCommand: ParsableCommand {
         }
         let given = [scope.pid != nil, scope.sid != nil, scope.tty != nil].filter { $0 }.count
         if given > 1 { die("give at most one of --pid, --sid, --tty") }
-        let reader = try openReader(procRoot)
+        let reader = openReader(procRoot)
         let snap = reader.snapshot()
         var sessions: [Session]
         if given == 1 {

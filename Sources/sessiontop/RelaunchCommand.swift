@@ -30,7 +30,7 @@ struct RelaunchCommand: ParsableCommand {
     @Flag(help: "Print the plan (and the outcome) as JSON.") var json = false
 
     func run() throws {
-        let reader = try openReader("/proc")
+        let reader = openReader("/proc")
         var options = RelaunchOptions()
         options.via = via
         options.keep = keep

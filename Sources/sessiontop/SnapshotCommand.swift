@@ -17,13 +17,13 @@ struct SnapshotCommand: ParsableCommand {
     var procRoot = "/proc"
 
     func run() throws {
-        let reader = try openReader(procRoot)
+        let reader = openReader(procRoot)
         var options = ScanOptions()
         if fdinfo { options.fdInfoForAll = true }
         if let pid = scope.pid { options.fdInfoFor = [pid] }
         let snap = reader.snapshot(options: options)
         let filter = SnapshotFilter(pid: scope.pid, sid: scope.sid, tty: scope.tty, user: user)
-        let sessions = try fail { () throws(SnapshotFilter.Failure) in try filter.apply(to: snap) }
+        let sessions = fail { () throws(SnapshotFilter.Failure) in try filter.apply(to: snap) }
         if json {
             let verdicts = HangupAnalysis.ownSessionVerdicts(snap, sessions: sessions)
             writeOut(SnapshotJSON.render(snap, sessions: sessions, verdicts: verdicts))

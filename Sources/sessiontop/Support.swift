@@ -28,7 +28,7 @@ func fail<T, E: Error & CustomStringConvertible>(_ body: () throws(E) -> T) -> T
     }
 }
 
-func openReader(_ root: String) throws -> SnapshotReader {
+func openReader(_ root: String) -> SnapshotReader {
     fail { () throws(ProcReader.OpenError) in try SnapshotReader(root: root) }
 }
 

@@ -257,3 +257,20 @@ enum Disposition {
         }
     }
 }
+
+extension HangupAnalysis {
+    /// For each event, every process's verdict for that event happening to its own session.
+    public static func ownSessionVerdicts(_ snapshot: Snapshot, sessions: [Session])
+        -> [HangupEvent: [Int32: Verdict]] {
+        var out: [HangupEvent: [Int32: Verdict]] = [:]
+        for event in HangupEvent.allCases {
+            var byPid: [Int32: Verdict] = [:]
+            for s in sessions {
+                let v = analyze(snapshot, session: s.sid, event: event)
+                for g in s.groups { for pid in g.members { if let x = v[pid] { byPid[pid] = x } } }
+            }
+            out[event] = byPid
+        }
+        return out
+    }
+}

@@ -187,40 +187,19 @@ final class ScanWorker {
            !fresh.contains(pid), let old = previous.processes[pid], old.startTime == stat.startTime,
            old.argv.unknownReason != .notRead {
             var info = old
-            info.ppid = stat.ppid
-            info.pgid = stat.pgid
-            info.sid = stat.sid
-            info.tpgid = stat.tpgid
-            info.state = ProcessState(letter: stat.state)
-            info.comm = stat.comm
-            info.threads = stat.threads
-            if info.ttyDevice != UInt64(stat.ttyNr) {
-                info.ttyDevice = UInt64(stat.ttyNr)
-                info.tty = drivers.name(forDevice: UInt64(stat.ttyNr))
-            }
-            info.cpuTicks = stat.utime + stat.stime
-            info.rssBytes = stat.rssPages * pageSize
+            apply(stat, to: &info)
             return info
         }
         // The fast first scan: `stat` alone; the owner of /proc/<pid> is the process's euid/egid
         // (proc(5)); the status fields stay unread (umask unknown, signal sets empty).
         if case .only(let wanted) = options.details, !wanted.contains(pid),
            case .success(let st) = proc.stat(dirfd: dir, ".") {
-            let state = ProcessState(letter: stat.state)
-            return ProcessInfo(
-                pid: pid, ppid: stat.ppid, pgid: stat.pgid, sid: stat.sid, tpgid: stat.tpgid,
-                state: state, comm: stat.comm, argv: .unknown(.notRead), exe: .unknown(.notRead),
-                uid: st.st_uid, euid: st.st_uid, gid: st.st_gid, egid: st.st_gid, user: users.name(st.st_uid),
-                startTime: stat.startTime, threads: stat.threads,
-                ttyDevice: UInt64(stat.ttyNr), tty: drivers.name(forDevice: UInt64(stat.ttyNr)),
-                cwd: .unknown(.notRead), umask: .unknown(.notRead), fds: .unknown(.notRead),
-                signals: SignalDispositions(), isKernelThread: stat.isKernelThread,
-                cpuTicks: stat.utime + stat.stime, rssBytes: stat.rssPages * pageSize)
+            return record(pid, stat, ids: (st.st_uid, st.st_uid, st.st_gid, st.st_gid),
+                          signals: SignalDispositions(), umask: .unknown(.notRead), details: .notRead)
         }
         guard case .success(let status) = proc.read(dirfd: dir, "status", { StatusParser.parse($0) })
         else { return nil }
 
-        let state = ProcessState(letter: stat.state)
         let uid = status.uids.first ?? 0
         let euid = status.uids.count > 1 ? status.uids[1] : uid
         let gid = status.gids.first ?? 0
@@ -235,20 +214,12 @@ final class ScanWorker {
             readThreadMasks(dir: dir, into: &signals)
         }
 
-        var info = ProcessInfo(
-            pid: pid, ppid: stat.ppid, pgid: stat.pgid, sid: stat.sid, tpgid: stat.tpgid,
-            state: state, comm: stat.comm, argv: .known([]), exe: .unknown(.notApplicable),
-            uid: uid, euid: euid, gid: gid, egid: egid, user: users.name(uid),
-            startTime: stat.startTime, threads: stat.threads,
-            ttyDevice: UInt64(stat.ttyNr), tty: drivers.name(forDevice: UInt64(stat.ttyNr)),
-            cwd: .unknown(.notApplicable),
-            umask: status.umask.map { .known($0) } ?? .unknown(.notApplicable),
-            fds: .unknown(.notApplicable), signals: signals,
-            isKernelThread: stat.isKernelThread, cpuTicks: stat.utime + stat.stime,
-            rssBytes: stat.rssPages * pageSize)
+        var info = record(pid, stat, ids: (uid, euid, gid, egid), signals: signals,
+                          umask: status.umask.map { .known($0) } ?? .unknown(.notApplicable),
+                          details: .notApplicable)
 
         // Kernel threads have no argv, cwd, exe or fds of their own; zombies have lost them.
-        if stat.isKernelThread || state.isGone { return info }
+        if stat.isKernelThread || info.state.isGone { return info }
 
         if case .only(let wanted) = options.details, !wanted.contains(pid) {
             info.argv = .unknown(.notRead)
@@ -286,6 +257,40 @@ final class ScanWorker {
             return nil
         }
         return info
+    }
+
+    /// A record from `stat` (proc_pid_stat(5)) and the ids, signals and umask of `status`;
+    /// argv, exe, cwd and fds start unknown for `details` (`.notApplicable` for kernel threads
+    /// and zombies until read, `.notRead` in a fast scan).
+    private func record(_ pid: Int32, _ stat: ProcStat, ids: (UInt32, UInt32, UInt32, UInt32),
+                        signals: SignalDispositions, umask: Field<UInt32>,
+                        details: UnknownReason) -> ProcessInfo {
+        var info = ProcessInfo(
+            pid: pid, ppid: 0, pgid: 0, sid: 0, tpgid: -1, state: .other(0), comm: [],
+            argv: details == .notRead ? .unknown(.notRead) : .known([]), exe: .unknown(details),
+            uid: ids.0, euid: ids.1, gid: ids.2, egid: ids.3, user: users.name(ids.0),
+            startTime: stat.startTime, threads: 1, ttyDevice: 0, tty: nil,
+            cwd: .unknown(details), umask: umask, fds: .unknown(details), signals: signals,
+            isKernelThread: stat.isKernelThread, cpuTicks: 0, rssBytes: 0)
+        apply(stat, to: &info)
+        return info
+    }
+
+    /// Copies what `stat` says (and changes tick to tick) onto a record.
+    private func apply(_ stat: ProcStat, to info: inout ProcessInfo) {
+        info.ppid = stat.ppid
+        info.pgid = stat.pgid
+        info.sid = stat.sid
+        info.tpgid = stat.tpgid
+        info.state = ProcessState(letter: stat.state)
+        info.comm = stat.comm
+        info.threads = stat.threads
+        if info.ttyDevice != UInt64(stat.ttyNr) {
+            info.ttyDevice = UInt64(stat.ttyNr)
+            info.tty = drivers.name(forDevice: UInt64(stat.ttyNr))
+        }
+        info.cpuTicks = stat.utime + stat.stime
+        info.rssBytes = stat.rssPages * pageSize
     }
 
     private func link(_ dir: Int32, _ name: String) -> Field<[UInt8]> {

@@ -50,8 +50,7 @@ public struct SnapshotFilter: Sendable {
             sessions = sessions.filter { $0.sid == p.sid }
         }
         if let sid {
-            guard sessions.contains(where: { $0.sid == sid }) || snapshot.session(sid) != nil
-            else { throw .noSuchSession(sid) }
+            guard snapshot.session(sid) != nil else { throw .noSuchSession(sid) }
             sessions = sessions.filter { $0.sid == sid }
         }
         if let tty {

@@ -59,12 +59,10 @@ public enum SnapshotJSON {
             w.key("tty"); if let t = p.tty { w.string(t) } else { w.null() }
             w.key("state"); w.string(String(p.state.letter))
             w.key("comm"); w.string(bytes: p.comm)
-            w.key("argv")
-            switch p.argv {
-            case .known(let argv): w.array { w in for a in argv { w.string(bytes: a) } }
-            case .unknown(let r): w.null(); w.key("argv_unknown"); w.string(r.description)
+            field("argv", "argv_unknown", p.argv, &w) { w, argv in
+                w.array { w in for a in argv { w.string(bytes: a) } }
             }
-            field("exe", p.exe, &w) { w, v in w.string(bytes: v) }
+            field("exe", "exe_unknown", p.exe, &w) { w, v in w.string(bytes: v) }
             w.key("user"); w.string(p.user)
             w.key("uid"); w.int(p.uid)
             w.key("euid"); w.int(p.euid)
@@ -73,9 +71,9 @@ public enum SnapshotJSON {
             w.key("threads"); w.int(p.threads)
             w.key("session_leader"); w.bool(p.isSessionLeader)
             w.key("kernel_thread"); w.bool(p.isKernelThread)
-            field("cwd", p.cwd, &w) { w, v in w.string(bytes: v) }
-            field("umask", p.umask, &w) { w, v in w.string(Self.octal(v)) }
-            field("fds", p.fds, &w) { w, files in
+            field("cwd", "cwd_unknown", p.cwd, &w) { w, v in w.string(bytes: v) }
+            field("umask", "umask_unknown", p.umask, &w) { w, v in w.string(Self.octal(v)) }
+            field("fds", "fds_unknown", p.fds, &w) { w, files in
                 w.array { w in
                     for f in files {
                         w.object { w in
@@ -124,19 +122,14 @@ public enum SnapshotJSON {
     }
 
     /// Writes the value, or `null` and `<name>_unknown: reason`.
-    static func field<T>(_ name: StaticString, _ f: Field<T>, _ w: inout JSONWriter,
-                         _ body: (inout JSONWriter, T) -> Void) {
+    static func field<T>(_ name: StaticString, _ unknownName: StaticString, _ f: Field<T>,
+                         _ w: inout JSONWriter, _ body: (inout JSONWriter, T) -> Void) {
         w.key(name)
         switch f {
         case .known(let v): body(&w, v)
         case .unknown(let r):
             w.null()
-            switch name.description {
-            case "exe": w.key("exe_unknown")
-            case "cwd": w.key("cwd_unknown")
-            case "umask": w.key("umask_unknown")
-            default: w.key("fds_unknown")
-            }
+            w.key(unknownName)
             w.string(r.description)
         }
     }
