@@ -117,12 +117,21 @@ final class TmuxPane {
         return s
     }
 
-    /// Polls the screen until `predicate` holds (5 s at most); returns the last capture.
+    /// Polls the screen until `predicate` holds on a settled frame (the same capture twice,
+    /// 40 ms apart, so a frame tmux caught half drawn is never returned); `timeout` seconds at
+    /// most; returns the last capture.
     @discardableResult
     func waitFor(_ what: String, timeout: Double = 6, _ predicate: (String) -> Bool) -> String {
         let deadline = monotonicNow() + timeout
         var screen = capture()
-        while !predicate(screen) && monotonicNow() < deadline {
+        while monotonicNow() < deadline {
+            if predicate(screen) {
+                usleep(40_000)
+                let again = capture()
+                if again == screen { return screen }
+                screen = again
+                continue
+            }
             usleep(50_000)
             screen = capture()
         }
