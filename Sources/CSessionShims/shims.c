@@ -58,7 +58,7 @@ int st_open_pty(char *name, size_t len) {
 
 // ---- fork/exec -------------------------------------------------------------------------
 
-enum { MSG_PID = 1, MSG_ERROR = 2 };
+enum { MSG_PID = 1, MSG_ERROR = 2, MSG_READY = 3 };
 
 static void report(int fd, int kind, int a, int b) {
     int msg[3] = {kind, a, b};
@@ -142,6 +142,12 @@ static _Noreturn void child_exec(const st_spawn_attr *a, const char *exe, int er
         if (moved < 0) fail_child(errfd, ST_STAGE_FDS);
         errfd = moved;
     }
+    int gatefd = a->gate_fd;
+    if (gatefd >= 0 && gatefd < floor) {
+        int moved = fcntl(gatefd, F_DUPFD_CLOEXEC, floor + a->fd_map_count + 2);
+        if (moved < 0) fail_child(errfd, ST_STAGE_FDS);
+        gatefd = moved;
+    }
     int high[64];
     int n = a->fd_map_count > 64 ? 64 : a->fd_map_count;
     for (int i = 0; i < n; i++) {
@@ -163,9 +169,14 @@ static _Noreturn void child_exec(const st_spawn_attr *a, const char *exe, int er
             for (int i = 0; i < n; i++) if (a->fd_map[2 * i] == fd) { mapped = 1; break; }
             if (!mapped && fd != errfd) close(fd);
         }
-        // Everything above the targets except the error pipe (close-on-exec: gone at exec).
-        if (errfd > floor) st_close_range((unsigned)floor, (unsigned)errfd - 1, 0);
-        st_close_range((unsigned)errfd + 1, ~0U, 0);
+        // Everything above the targets except the error pipe and the gate (both close-on-exec:
+        // gone at exec).
+        int keep_lo = errfd, keep_hi = gatefd;
+        if (keep_hi < 0) keep_hi = keep_lo;
+        if (keep_hi < keep_lo) { int t = keep_lo; keep_lo = keep_hi; keep_hi = t; }
+        if (keep_lo > floor) st_close_range((unsigned)floor, (unsigned)keep_lo - 1, 0);
+        if (keep_hi > keep_lo + 1) st_close_range((unsigned)keep_lo + 1, (unsigned)keep_hi - 1, 0);
+        st_close_range((unsigned)keep_hi + 1, ~0U, 0);
     }
     if (a->ctty_fd >= 0 && ioctl(a->ctty_fd, TIOCSCTTY, 0) < 0) fail_child(errfd, ST_STAGE_CTTY);
 
@@ -174,11 +185,22 @@ static _Noreturn void child_exec(const st_spawn_attr *a, const char *exe, int er
         if (setgid(a->gid) < 0) fail_child(errfd, ST_STAGE_USER);
         if (setuid(a->uid) < 0) fail_child(errfd, ST_STAGE_USER);
     }
+    if (gatefd >= 0) {
+        // Everything is done but the exec: say so, then wait for the caller's go.
+        report(errfd, MSG_READY, 0, 0);
+        char go = 0;
+        ssize_t r;
+        do { r = read(gatefd, &go, 1); } while (r < 0 && errno == EINTR);
+        if (r != 1 || go != 'g') { errno = ECANCELED; fail_child(errfd, ST_STAGE_GATE); }
+        close(gatefd);
+    }
     execve(exe, a->argv, a->envp ? a->envp : environ);
     fail_child(errfd, ST_STAGE_EXEC);
 }
 
-int st_spawn(const st_spawn_attr *a, pid_t *out_pid, int *stage) {
+/// Forks (twice for a daemon) and starts the child on its way to exec; fills *g. With a gate,
+/// waits until the target is ready (MSG_READY) or failed.
+static int spawn_start(const st_spawn_attr *a, int gated, st_spawn_gate *g, int *stage) {
     *stage = ST_STAGE_NONE;
     char exe[PATH_MAX];
     if (resolve_path(a->path ? a->path : a->argv[0], a->envp, exe, sizeof exe) < 0) {
@@ -187,6 +209,16 @@ int st_spawn(const st_spawn_attr *a, pid_t *out_pid, int *stage) {
     }
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0) { *stage = ST_STAGE_PIPE; return -1; }
+    int gatefd[2] = {-1, -1};
+    if (gated && pipe2(gatefd, O_CLOEXEC) < 0) {
+        int e = errno;
+        close(pipefd[0]); close(pipefd[1]);
+        errno = e;
+        *stage = ST_STAGE_PIPE;
+        return -1;
+    }
+    st_spawn_attr attr = *a;
+    attr.gate_fd = gatefd[0];
 
     // No signal handler may run in the child before it resets the dispositions.
     sigset_t all, old;
@@ -195,6 +227,7 @@ int st_spawn(const st_spawn_attr *a, pid_t *out_pid, int *stage) {
     pid_t child = fork();
     if (child == 0) {
         close(pipefd[0]);
+        if (gatefd[1] >= 0) close(gatefd[1]);
         if (a->daemon) {
             if (setsid() < 0) fail_child(pipefd[1], ST_STAGE_SETSID);
             // The intermediate child relays the grandchild's exec result and, when the exec
@@ -206,9 +239,10 @@ int st_spawn(const st_spawn_attr *a, pid_t *out_pid, int *stage) {
             if (grandchild == 0) {
                 close(relay[0]);
                 close(pipefd[1]);
-                child_exec(a, exe, relay[1], 0);
+                child_exec(&attr, exe, relay[1], 0);
             }
             close(relay[1]);
+            if (gatefd[0] >= 0) close(gatefd[0]);
             report(pipefd[1], MSG_PID, (int)grandchild, 0);
             int msg[3], failed = 0;
             for (;;) {
@@ -224,40 +258,94 @@ int st_spawn(const st_spawn_attr *a, pid_t *out_pid, int *stage) {
             }
             _exit(0);
         }
-        child_exec(a, exe, pipefd[1], 0);
+        child_exec(&attr, exe, pipefd[1], 0);
     }
     int fork_errno = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(pipefd[1]);
+    if (gatefd[0] >= 0) close(gatefd[0]);
     if (child < 0) {
         close(pipefd[0]);
+        if (gatefd[1] >= 0) close(gatefd[1]);
         errno = fork_errno;
         *stage = ST_STAGE_FORK;
         return -1;
     }
-    pid_t target = a->daemon ? -1 : child;
-    int err = 0, err_stage = 0;
+    g->gate_fd = gatefd[1];
+    g->result_fd = pipefd[0];
+    g->child = child;
+    g->target = a->daemon ? -1 : child;
+    g->daemon = a->daemon;
+    return 0;
+}
+
+/// Reads status messages until `until` (MSG_READY) arrives or EOF; records the pid and the
+/// first error. Returns the kind that stopped it (0 for EOF).
+static int read_status(st_spawn_gate *g, int until, int *err, int *err_stage) {
     int msg[3];
     for (;;) {
-        ssize_t r = read(pipefd[0], msg, sizeof msg);
+        ssize_t r = read(g->result_fd, msg, sizeof msg);
         if (r < 0 && errno == EINTR) continue;
-        if (r != (ssize_t)sizeof msg) break;  // EOF: exec succeeded (or everyone exited)
-        if (msg[0] == MSG_PID) target = (pid_t)msg[1];
-        else if (msg[0] == MSG_ERROR) { err = msg[1]; err_stage = msg[2]; }
+        if (r != (ssize_t)sizeof msg) return 0;  // EOF: exec succeeded (or everyone exited)
+        if (msg[0] == MSG_PID) g->target = (pid_t)msg[1];
+        else if (msg[0] == MSG_ERROR && !*err) { *err = msg[1]; *err_stage = msg[2]; }
+        if (msg[0] == until) return until;
     }
-    close(pipefd[0]);
-    if (a->daemon || err) {
+}
+
+/// After the exec (or the failure): closes the pipe, reaps what must be reaped, reports.
+static int spawn_finish(st_spawn_gate *g, int err, int err_stage, pid_t *out_pid, int *stage) {
+    close(g->result_fd);
+    g->result_fd = -1;
+    if (g->daemon || err) {
         // Reap the intermediate child (daemon) or the failed child.
         int status;
-        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        while (waitpid(g->child, &status, 0) < 0 && errno == EINTR) {}
     }
     if (err) {
-        if (a->daemon && target > 0) *out_pid = target;  // which grandchild failed
+        if (g->daemon && g->target > 0 && out_pid) *out_pid = g->target;  // which grandchild failed
         errno = err;
         *stage = err_stage;
         return -1;
     }
-    if (target <= 0) { errno = ECHILD; *stage = ST_STAGE_FORK2; return -1; }
-    *out_pid = target;
+    if (g->target <= 0) { errno = ECHILD; *stage = ST_STAGE_FORK2; return -1; }
+    if (out_pid) *out_pid = g->target;
     return 0;
+}
+
+int st_spawn(const st_spawn_attr *a, pid_t *out_pid, int *stage) {
+    st_spawn_gate g;
+    if (spawn_start(a, 0, &g, stage) < 0) return -1;
+    int err = 0, err_stage = 0;
+    read_status(&g, -1, &err, &err_stage);
+    return spawn_finish(&g, err, err_stage, out_pid, stage);
+}
+
+int st_spawn_gated(const st_spawn_attr *a, st_spawn_gate *g, pid_t *out_pid, int *stage) {
+    if (spawn_start(a, 1, g, stage) < 0) return -1;
+    int err = 0, err_stage = 0;
+    if (read_status(g, MSG_READY, &err, &err_stage) == MSG_READY && !err) {
+        *out_pid = g->target;
+        return 0;
+    }
+    // It failed before reaching the gate: finish now, nothing waits.
+    close(g->gate_fd);
+    g->gate_fd = -1;
+    if (!err) read_status(g, -1, &err, &err_stage);
+    if (!err) { err = ECHILD; err_stage = ST_STAGE_FORK2; }
+    return spawn_finish(g, err, err_stage, out_pid, stage);
+}
+
+int st_spawn_release(st_spawn_gate *g, int go, int *stage) {
+    if (go) {
+        char b = 'g';
+        ssize_t r;
+        do { r = write(g->gate_fd, &b, 1); } while (r < 0 && errno == EINTR);
+    }
+    close(g->gate_fd);
+    g->gate_fd = -1;
+    int err = 0, err_stage = 0;
+    read_status(g, -1, &err, &err_stage);
+    if (!go && !err) { err = ECANCELED; err_stage = ST_STAGE_GATE; }
+    return spawn_finish(g, err, err_stage, NULL, stage);
 }

@@ -72,7 +72,7 @@ import TestSupport
         #expect(r2.stderr.hasPrefix("sessiontop: cannot run \(script): Permission denied"))
         let r3 = try Processes.runSessiontop(["daemonize", "-c", dir + "/missing", "--", "sleep", "1"])
         #expect(r3.status != 0)
-        #expect(r3.stderr == "sessiontop: cannot change directory for sleep: No such file or directory\n")
+        #expect(r3.stderr == "sessiontop: cannot change directory to \(dir)/missing for sleep: No such file or directory\n")
     }
 
     @Test func userNobodyDropsEveryId() throws {
@@ -141,5 +141,22 @@ extension ActionsDaemonizeTests {
                                             user: (nobody.uid, nobody.gid, nobody.groups), workingDirectory: "/")
         #expect(r.status == 1)
         #expect(r.stderr == "sessiontop: -u needs root: only root can switch to another user\n")
+    }
+}
+
+extension ActionsDaemonizeTests {
+    /// -v says each step; the umask is printed as it is typed (0027), not as 27.
+    @Test func verboseShowsTheUmaskInOctal() throws {
+        Processes.becomeSubreaper()
+        let dir = try TempDirectory.make("actions")
+        defer { TempDirectory.remove(dir) }
+        let r = try Processes.runSessiontop(["daemonize", "-v", "-m", "027", "-c", dir, "-p", dir + "/v.pid", "--", "sleep", "30"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let pid = try #require(Int32(r.stdout.filter { $0.isNumber }))
+        defer { Processes.killAndReap(pid) }
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.contains("sessiontop: starting sleep 30 in \(dir), umask 0027"), "\(lines)")
+        #expect(lines.contains("sessiontop: wrote \(dir)/v.pid"))
+        #expect(lines.contains("sessiontop: daemon pid \(pid)"))
     }
 }

@@ -60,6 +60,24 @@ import TestSupport
         #expect(r.stdout.isEmpty)
     }
 
+    /// A pidfile that cannot be written (RLIMIT_FSIZE 0 makes the write fail with EFBIG): the
+    /// daemon never runs the program, and the pidfile it created is removed.
+    @Test func failedPidfileWriteStopsTheDaemon() throws {
+        Processes.becomeSubreaper()
+        let dir = try TempDirectory.make("harden")
+        defer { TempDirectory.remove(dir) }
+        let argv = ["sleep", "1003.\(TextScan.uniqueNumber())"]
+        let r = try Processes.run(["/bin/sh", "-c", "trap '' XFSZ; ulimit -f 0; exec \"$@\"", "sh",
+                                   PackagePaths.binary, "daemonize", "-p", dir + "/d.pid", "--"] + argv)
+        let leaked = Self.running(argv)
+        defer { for p in leaked { Processes.killAndReap(p) } }
+        #expect(r.status == 1)
+        #expect(r.stderr == "sessiontop: cannot write pidfile \(dir)/d.pid: File too large\n")
+        #expect(r.stdout.isEmpty)
+        #expect(leaked.isEmpty, "the daemon runs untracked: \(leaked)")
+        #expect(access(dir + "/d.pid", F_OK) != 0)
+    }
+
     /// A symlinked parent directory planted by another user is not followed into a directory
     /// that user does not own.
     @Test func pidfileThroughAnotherUsersDirectorySymlinkIsRefused() throws {

@@ -72,3 +72,35 @@ extension SpawnTests {
         #expect(r.stderr.utf8.count == 150_000)
     }
 }
+
+extension SpawnTests {
+    /// beforeExec runs while the target waits just before its exec (its exe is still ours); a
+    /// no cancels it: the program never runs and nothing is left to reap.
+    @Test func gatedSpawnRunsOnlyAfterTheGo() throws {
+        Processes.becomeSubreaper()
+        let ownExe = try #require(SnapshotReader().readProcess(getpid())?.exe.value)
+        for daemon in [false, true] {
+            var r = SpawnRequest(["sleep", "30"])
+            r.daemon = daemon
+            var seen: Int32 = 0
+            var exeAtGate: [UInt8]?
+            let pid = try Spawner.spawn(r) { pid in
+                seen = pid
+                exeAtGate = try? SnapshotReader().readProcess(pid)?.exe.value
+                return true
+            }
+            defer { Processes.killAndReap(pid) }
+            #expect(pid == seen)
+            #expect(exeAtGate == ownExe, "not exec'd yet at the gate")
+            #expect(waitUntil { (try? SnapshotReader().readProcess(pid)?.commText) == "sleep" })
+
+            var cancelled: Int32 = 0
+            #expect(throws: SpawnError.self) { try Spawner.spawn(r) { cancelled = $0; return false } }
+            do { _ = try Spawner.spawn(r) { _ in false } } catch {
+                #expect(error.stage == .cancelled && error.errno == Errno(ECANCELED))
+            }
+            #expect(cancelled > 0)
+            #expect(waitUntil { Processes.isGone(cancelled) || Processes.reap(cancelled, within: 0.01) != nil })
+        }
+    }
+}

@@ -46,6 +46,8 @@ enum st_spawn_stage {
     ST_STAGE_EXEC = 9,
     ST_STAGE_PIPE = 10,
     ST_STAGE_SIGNALS = 11,
+    /// The caller cancelled a gated spawn (errno ECANCELED): nothing was exec'd.
+    ST_STAGE_GATE = 12,
 };
 
 /// What the child does between fork and exec. Plain data: the Swift side fills it.
@@ -85,6 +87,8 @@ typedef struct st_spawn_attr {
     int reset_signals;
     /// Keep these signals ignored in the child (bit n-1 for signal n) even with reset_signals.
     uint64_t ignore_mask;
+    /// st_spawn_gated only: set by it (the process that will exec waits on this fd).
+    int gate_fd;
 } st_spawn_attr;
 
 /// Forks and execs per `attr`. On success returns 0 and stores the pid of the process that
@@ -94,5 +98,24 @@ typedef struct st_spawn_attr {
 /// For a daemon, the intermediate child relays the grandchild's result, reaps a grandchild
 /// whose exec failed, and is itself reaped before returning.
 int st_spawn(const st_spawn_attr *attr, pid_t *out_pid, int *stage);
+
+/// A spawn held before its exec (st_spawn_gated): every step but the exec is done.
+typedef struct st_spawn_gate {
+    int gate_fd;    /// write end: one byte 'g' lets the exec go; closing it cancels
+    int result_fd;  /// read end of the status pipe
+    pid_t child;    /// the forked child (the intermediate one for a daemon)
+    pid_t target;   /// the process that will exec
+    int daemon;
+} st_spawn_gate;
+
+/// Like st_spawn, but the process that will exec first waits: returns 0 once it has done
+/// every other step (setsid, chdir, fds, user switch) and its pid is in *out_pid; the caller
+/// then does what must come before the program runs (write a pidfile) and calls
+/// st_spawn_release. On failure returns -1 as st_spawn does (nothing is left waiting).
+int st_spawn_gated(const st_spawn_attr *attr, st_spawn_gate *gate, pid_t *out_pid, int *stage);
+/// go != 0: let it exec and wait for the result (0, or -1 with errno and *stage as st_spawn);
+/// go == 0: cancel (it exits without exec'ing; -1 with ECANCELED, ST_STAGE_GATE). Reaps what
+/// st_spawn reaps.
+int st_spawn_release(st_spawn_gate *gate, int go, int *stage);
 
 #endif

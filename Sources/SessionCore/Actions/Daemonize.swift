@@ -153,21 +153,28 @@ public enum Daemonizer {
         request.closeOtherFDs = true
 
         log("starting \(o.command.joined(separator: " ")) in \(o.directory), umask \(octal(o.umask))")
+        // The pidfile is written while the daemon waits just before its exec (its pid is known
+        // then): when the write fails the program never runs, so no daemon runs untracked.
+        var pidFileError: Errno?
         let pid: Int32
         do {
-            pid = try Spawner.spawn(request)
+            pid = try Spawner.spawn(request) { pid in
+                guard let fd = pidFile?.fd, let path = o.pidFile else { return true }
+                var text = Array("\(pid)\n".utf8)
+                let ok = ftruncate(fd, 0) == 0 && text.withUnsafeMutableBytes { pwrite(fd, $0.baseAddress, $0.count, 0) } == text.count
+                if !ok { pidFileError = .current; return false }
+                log("wrote \(path)")
+                return true
+            }
         } catch {
-            pidFile?.removeIfCreated()
+            // Nothing runs: take back the pidfile (an existing one is left empty, not stale).
+            if let h = pidFile {
+                if h.created { h.removeIfCreated() } else if pidFile !== lock { _ = ftruncate(h.fd, 0) }
+            }
+            if let e = pidFileError, let path = o.pidFile { throw .pidFile(path, e) }
             throw .spawn(error)
         }
         log("daemon pid \(pid)")
-
-        if let fd = pidFile?.fd, let path = o.pidFile {
-            var text = Array("\(pid)\n".utf8)
-            let ok = ftruncate(fd, 0) == 0 && text.withUnsafeMutableBytes { pwrite(fd, $0.baseAddress, $0.count, 0) } == text.count
-            if !ok { throw .pidFile(path, .current) }
-            log("wrote \(path)")
-        }
         return DaemonizeResult(pid: pid)
     }
 

@@ -42,19 +42,24 @@ public struct SpawnError: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Stage: Int32, Sendable {
         case none = 0, fork, setsid, setpgid, controllingTerminal, secondFork, chdir, fileDescriptors,
              user, exec, pipe, signals
+        /// `beforeExec` said no: the program never ran.
+        case cancelled  // ST_STAGE_GATE
     }
     public var stage: Stage
     public var errno: Errno
     public var program: String
     /// For a daemon: the grandchild that failed (already reaped by the intermediate child).
     public var pid: Int32? = nil
+    /// The directory it was to run in (named when chdir fails).
+    public var workingDirectory: String? = nil
 
     public var description: String {
         switch stage {
         case .exec: return "cannot run \(program): \(errno.message)"
-        case .chdir: return "cannot change directory for \(program): \(errno.message)"
+        case .chdir: return "cannot change directory to \(workingDirectory ?? "?") for \(program): \(errno.message)"
         case .user: return "cannot switch user for \(program): \(errno.message)"
         case .controllingTerminal: return "cannot set the controlling terminal for \(program): \(errno.message)"
+        case .cancelled: return "\(program) was not started (cancelled before exec)"
         default: return "cannot start \(program) (\(stage)): \(errno.message)"
         }
     }
@@ -62,7 +67,21 @@ public struct SpawnError: Error, Hashable, Sendable, CustomStringConvertible {
 
 public enum Spawner {
     /// Starts the program; returns the pid that runs it (for a daemon, the grandchild's).
-    public static func spawn(_ r: SpawnRequest) throws(SpawnError) -> Int32 {
+    /// `beforeExec` runs once that process has done every step but the exec, with its pid; the
+    /// program runs only if it returns true (else the process exits and `.cancelled` is thrown).
+    public static func spawn(_ r: SpawnRequest, beforeExec: (Int32) -> Bool) throws(SpawnError) -> Int32 {
+        do {
+            return try withoutActuallyEscaping(beforeExec) { f in try spawn(r, gate: f) }
+        } catch let e as SpawnError {
+            throw e
+        } catch {
+            fatalError("unreachable: spawn throws SpawnError only")
+        }
+    }
+
+    public static func spawn(_ r: SpawnRequest) throws(SpawnError) -> Int32 { try spawn(r, gate: nil) }
+
+    private static func spawn(_ r: SpawnRequest, gate beforeExec: ((Int32) -> Bool)?) throws(SpawnError) -> Int32 {
         let program = r.executable ?? r.arguments.first ?? ""
         var cStrings: [UnsafeMutablePointer<CChar>] = []
         defer { for p in cStrings { free(p) } }
@@ -107,7 +126,10 @@ public enum Spawner {
                         }
                         attr.reset_signals = r.resetSignals ? 1 : 0
                         attr.ignore_mask = r.ignoredSignals.mask
-                        return st_spawn(&attr, &pid, &stage)
+                        guard let beforeExec else { return st_spawn(&attr, &pid, &stage) }
+                        var gate = st_spawn_gate()
+                        if st_spawn_gated(&attr, &gate, &pid, &stage) != 0 { return -1 }
+                        return st_spawn_release(&gate, beforeExec(pid) ? 1 : 0, &stage)
                     }
                     if envp != nil {
                         return envp!.withUnsafeMutableBufferPointer { go(UnsafePointer($0.baseAddress!)) }
@@ -117,8 +139,8 @@ public enum Spawner {
             }
         }
         guard rc == 0 else {
-            throw SpawnError(stage: SpawnError.Stage(rawValue: stage) ?? .none, errno: .current,
-                             program: program, pid: pid > 0 ? pid : nil)
+            throw SpawnError(stage: SpawnError.Stage(rawValue: stage) ?? .none, errno: .current, program: program, pid: pid > 0 ? pid : nil,
+                             workingDirectory: r.workingDirectory)
         }
         return pid
     }
