@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -43,6 +44,12 @@ int st_set_child_subreaper(int on) { return prctl(PR_SET_CHILD_SUBREAPER, (unsig
 int st_tiocsctty(int fd) { return ioctl(fd, TIOCSCTTY, 0); }
 pid_t st_tcgetsid(int fd) { return tcgetsid(fd); }
 int st_kill(pid_t pid, int sig) { return kill(pid, sig); }
+
+int st_is_procfs(int fd) {
+    struct statfs fs;
+    if (fstatfs(fd, &fs) != 0) return -1;
+    return fs.f_type == 0x9fa0;  // PROC_SUPER_MAGIC, linux/magic.h
+}
 
 int st_open_pty(char *name, size_t len) {
     int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);

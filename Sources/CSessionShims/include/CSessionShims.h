@@ -29,6 +29,8 @@ int st_tiocsctty(int fd);
 pid_t st_tcgetsid(int fd);
 /// posix_openpt + grantpt + unlockpt; writes the slave's path into name (size len).
 int st_open_pty(char *name, size_t len);
+/// 1 when fd is on a procfs mount (fstatfs(2) f_type PROC_SUPER_MAGIC), 0 when not, -1 on error.
+int st_is_procfs(int fd);
 /// Sends sig to the process or group with a raw kill(2); only used by tests.
 int st_kill(pid_t pid, int sig);
 

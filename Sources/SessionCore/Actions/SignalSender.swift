@@ -282,7 +282,7 @@ public struct SignalSender {
     func stat(_ pid: Int32) -> ProcStat? {
         guard case .success(let dir) = proc.openProcess(pid) else { return nil }
         defer { close(dir) }
-        guard case .success(let parsed) = proc.read(dirfd: dir, "stat", { try? StatParser.parse($0) })
+        guard case .success(let parsed) = proc.read(dirfd: dir, "stat", limit: ProcReader.Limit.stat, { try? StatParser.parse($0) })
         else { return nil }
         return parsed
     }
@@ -290,10 +290,10 @@ public struct SignalSender {
     func commandLine(_ pid: Int32) -> String {
         guard case .success(let dir) = proc.openProcess(pid) else { return "" }
         defer { close(dir) }
-        if case .success(let argv) = proc.read(dirfd: dir, "cmdline", { CmdlineParser.parse($0) }), !argv.isEmpty {
+        if case .success(let argv) = proc.read(dirfd: dir, "cmdline", limit: ProcReader.Limit.arguments, { CmdlineParser.parse($0) }), !argv.isEmpty {
             return argv.map { SafeText.display($0) }.joined(separator: " ")
         }
-        if case .success(let st) = proc.read(dirfd: dir, "stat", { try? StatParser.parse($0) }), let st {
+        if case .success(let st) = proc.read(dirfd: dir, "stat", limit: ProcReader.Limit.stat, { try? StatParser.parse($0) }), let st {
             return "[\(SafeText.display(st.comm))]"
         }
         return ""

@@ -9,12 +9,17 @@ public enum UnknownReason: Hashable, Sendable, CustomStringConvertible {
     case notApplicable
     /// Not read in this scan (an on-demand field such as fdinfo).
     case notRead
+    /// The file is there but is not what the kernel writes; says how, as shown to the user
+    /// ("not a regular file", "malformed: no valid Uid: line in status").
+    case malformed(String)
     /// Any other failure.
     case failed(Errno)
 
     public init(_ errno: Errno) {
         if errno.meansDenied { self = .permissionDenied }
         else if errno.meansVanished { self = .vanished }
+        else if errno == .tooLarge { self = .malformed("larger than its known bound") }
+        else if errno == .notRegularFile { self = .malformed("not a regular file") }
         else { self = .failed(errno) }
     }
 
@@ -24,6 +29,7 @@ public enum UnknownReason: Hashable, Sendable, CustomStringConvertible {
         case .vanished: return "process vanished"
         case .notApplicable: return "not applicable"
         case .notRead: return "not read"
+        case .malformed(let what): return what
         case .failed(let e): return "\(e.name): \(e.message)"
         }
     }

@@ -120,11 +120,13 @@ public struct ProcessInfo: Hashable, Sendable {
     public var argv: Field<[[UInt8]]>
     /// Readlink of `exe`.
     public var exe: Field<[UInt8]>
-    /// Real uid, effective uid (status `Uid:`).
+    /// Real uid, effective uid (status `Uid:`); `ProcessInfo.unknownID` when unknown.
     public var uid: UInt32
     public var euid: UInt32
+    /// Real and effective gid (status `Gid:`); `ProcessInfo.unknownID` when unknown.
     public var gid: UInt32
     public var egid: UInt32
+    /// The name of `uid`, or `?` when the uid is unknown.
     public var user: String
     /// Clock ticks after boot (stat field 22).
     public var startTime: UInt64
@@ -145,6 +147,12 @@ public struct ProcessInfo: Hashable, Sendable {
     public var cpuTicks: UInt64
     /// Resident set size in bytes (stat field 24 × page size).
     public var rssBytes: Int64
+    /// Why `uid`/`euid` (and `user`) are unknown; nil when they are known.
+    public var userUnknown: UnknownReason? = nil
+
+    /// An id that is not known: (uid_t)-1, which the kernel never gives a process
+    /// (include/linux/uidgid.h INVALID_UID).
+    public static let unknownID = UInt32.max
 
     public var identity: ProcessIdentity { ProcessIdentity(pid: pid, startTime: startTime) }
     public var isSessionLeader: Bool { pid == sid }

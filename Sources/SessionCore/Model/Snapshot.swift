@@ -45,7 +45,8 @@ public struct Snapshot: Sendable {
     public var selfPid: Int32
     public var selfSid: Int32?
     public var selfTTY: String?
-    /// Clock ticks per second (sysconf(_SC_CLK_TCK)) and uptime when taken, in seconds.
+    /// Clock ticks per second (sysconf(_SC_CLK_TCK)) and uptime when taken, in seconds (NaN
+    /// when `/proc/uptime` could not be read as a number).
     public var clockTicks: UInt64
     public var uptime: Double
     /// The machine's name (uname nodename).
@@ -130,18 +131,32 @@ public struct Snapshot: Sendable {
     public var selfSession: Session? { selfSid.flatMap { session($0) } }
 
     /// Processes of a session in tree order within each group: (pid, depth) pairs where depth
-    /// counts ancestors inside the same group.
+    /// counts ancestors inside the same group. Every member comes exactly once, whatever the
+    /// parent links say: the walk is iterative with a visited set, a process that is its own
+    /// parent is a root, and members reachable only through a cycle (a racy view through
+    /// recycled pids) start from the smallest pid of the cycle.
     public func treeOrder(of group: ProcessGroup) -> [(pid: Int32, depth: Int)] {
         let members = Set(group.members)
-        var out: [(Int32, Int)] = []
-        func visit(_ pid: Int32, _ depth: Int) {
-            out.append((pid, depth))
-            for c in children[pid] ?? [] where members.contains(c) { visit(c, depth + 1) }
+        var out: [(pid: Int32, depth: Int)] = []
+        out.reserveCapacity(group.members.count)
+        var visited = Set<Int32>()
+        var stack: [(Int32, Int)] = []
+        func walk(from root: Int32) {
+            stack.append((root, 0))
+            while let (pid, depth) = stack.popLast() {
+                guard visited.insert(pid).inserted else { continue }
+                out.append((pid, depth))
+                // Children ascending: pushed in reverse, the smallest comes out first.
+                for c in (children[pid] ?? []).reversed() where members.contains(c) && !visited.contains(c) {
+                    stack.append((c, depth + 1))
+                }
+            }
         }
         for pid in group.members {
-            let parent = processes[pid]!.ppid
-            if !members.contains(parent) || parent == pid { visit(pid, 0) }
+            let parent = processes[pid]?.ppid ?? 0
+            if !members.contains(parent) || parent == pid { walk(from: pid) }
         }
+        for pid in group.members where !visited.contains(pid) { walk(from: pid) }
         return out
     }
 }

@@ -21,42 +21,39 @@ struct ByteScanner {
         while index < bytes.count, bytes[index] != 0x20, bytes[index] != 0x0A { index += 1 }
     }
 
-    /// A signed decimal integer, after optional spaces.
+    /// A signed decimal integer, after optional spaces; nil when there is none or it does not
+    /// fit an Int64 (overflow-checked: /proc text is never trusted to be in range).
     mutating func int64() -> Int64? {
         skipSpaces()
         var negative = false
         if index < bytes.count, bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
-        let start = index
-        var value: Int64 = 0
-        while index < bytes.count {
-            let d = bytes[index] &- 0x30
-            if d > 9 { break }
-            value = value &* 10 &+ Int64(d)
-            index += 1
+        guard let magnitude = digits(radix: 10) else { return nil }
+        if negative {
+            if magnitude == UInt64(Int64.max) + 1 { return .min }
+            return magnitude <= UInt64(Int64.max) ? -Int64(magnitude) : nil
         }
-        if index == start { return nil }
-        return negative ? -value : value
+        return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
     }
 
-    /// An unsigned decimal integer, after optional spaces.
+    /// An unsigned decimal integer, after optional spaces; nil when none or over UInt64.max.
     mutating func uint64() -> UInt64? {
         skipSpaces()
-        let start = index
-        var value: UInt64 = 0
-        while index < bytes.count {
-            let d = bytes[index] &- 0x30
-            if d > 9 { break }
-            value = value &* 10 &+ UInt64(d)
-            index += 1
-        }
-        return index == start ? nil : value
+        return digits(radix: 10)
     }
 
-    /// Unsigned integer in the given radix (8 or 16), after optional spaces.
+    /// Unsigned integer in the given radix (8, 10 or 16), after optional spaces; nil when there
+    /// is none or it overflows a UInt64.
     mutating func unsigned(radix: UInt64) -> UInt64? {
         skipSpaces()
+        return digits(radix: radix)
+    }
+
+    /// The digits at the cursor as a value; consumes every digit even past an overflow (so the
+    /// cursor ends after the token), then nil for the overflow.
+    private mutating func digits(radix: UInt64) -> UInt64? {
         let start = index
         var value: UInt64 = 0
+        var overflow = false
         while index < bytes.count {
             let c = bytes[index]
             let d: UInt64
@@ -67,10 +64,14 @@ struct ByteScanner {
             default: d = 99
             }
             if d >= radix { break }
-            value = value &* radix &+ d
+            let (m, o1) = value.multipliedReportingOverflow(by: radix)
+            let (a, o2) = m.addingReportingOverflow(d)
+            if o1 || o2 { overflow = true }
+            value = a
             index += 1
         }
-        return index == start ? nil : value
+        if index == start || overflow { return nil }
+        return value
     }
 
     /// One byte, after optional spaces.

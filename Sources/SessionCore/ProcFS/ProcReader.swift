@@ -14,6 +14,24 @@ public final class ProcReader {
     public let rootPath: String
     let rootFD: Int32
     private var buffer: UnsafeMutableRawBufferPointer
+    /// The root is a procfs mount (fstatfs f_type PROC_SUPER_MAGIC): every file in it is a
+    /// kernel-made regular file, so the per-file fstat check is skipped on the hot path.
+    public let isProcfs: Bool
+
+    /// How many bytes a /proc file may hold before reading it is an error (`Errno.tooLarge`):
+    /// the kernel's own bounds with room to spare, so a planted file cannot make a scan
+    /// allocate gigabytes. `stat`: 52 numbers and a 64-byte comm; `status`: up to 65536
+    /// supplementary groups on one line; `cmdline`/`environ`: the argument area, at most 6 MiB
+    /// (fs/exec.c: _STK_LIM / 4 * 3).
+    public enum Limit {
+        public static let stat = 8 << 10
+        public static let status = 1 << 20
+        public static let arguments = 8 << 20
+        public static let small = 4 << 10
+        public static let table = 64 << 10
+        /// The default for any other file.
+        public static let other = 1 << 20
+    }
 
     public enum OpenError: Error, Hashable, Sendable, CustomStringConvertible {
         case cannotOpen(path: String, errno: Errno)
@@ -31,6 +49,7 @@ public final class ProcReader {
         let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw .cannotOpen(path: root, errno: .current) }
         rootFD = fd
+        isProcfs = st_is_procfs(fd) == 1
         buffer = .allocate(byteCount: 1 << 16, alignment: 16)
         // A /proc tree has at least one numeric directory with a stat file.
         let pids: [Int32]
@@ -69,26 +88,38 @@ public final class ProcReader {
         return withUnsafeMutableBytes(of: &name) { raw -> Result<Int32, Errno> in
             let p = raw.bindMemory(to: CChar.self)
             Self.writeDecimal(pid, into: p)
-            let fd = openat(rootFD, p.baseAddress!, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            let fd = openat(rootFD, p.baseAddress!, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             return fd >= 0 ? .success(fd) : .failure(.current)
         }
     }
 
     /// Reads a whole file below `dirfd` into the reused buffer and hands the bytes to
-    /// `body` (valid only during the call).
-    public func read<R>(dirfd: Int32, _ path: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> Result<R, Errno> {
-        let fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
-        guard fd >= 0 else { return .failure(.current) }
+    /// `body` (valid only during the call). At most `limit` bytes: a longer file fails with
+    /// `Errno.tooLarge`, or with `truncate` hands over its first `limit` bytes. Only regular
+    /// files are read: opened O_NONBLOCK|O_NOFOLLOW (a FIFO cannot block, a symlink is not
+    /// followed) and, outside procfs, checked with fstat (`Errno.notRegularFile`).
+    public func read<R>(dirfd: Int32, _ path: String, limit: Int = Limit.other, truncate: Bool = false,
+                        _ body: (UnsafeBufferPointer<UInt8>) -> R) -> Result<R, Errno> {
+        let fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW)
+        guard fd >= 0 else { return .failure(errno == ELOOP ? .notRegularFile : .current) }
         defer { close(fd) }
+        if !isProcfs {
+            var st = Glibc.stat()
+            guard fstat(fd, &st) == 0 else { return .failure(.current) }
+            guard st.st_mode & S_IFMT == S_IFREG else { return .failure(.notRegularFile) }
+        }
         var used = 0
         while true {
-            if used == buffer.count {
-                let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 16)
+            let room = min(buffer.count, limit + 1) - used
+            if room == 0 {
+                if used > limit { break }
+                let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: min(buffer.count * 2, limit + 1), alignment: 16)
                 bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
                 buffer.deallocate()
                 buffer = bigger
+                continue
             }
-            let n = Glibc.read(fd, buffer.baseAddress! + used, buffer.count - used)
+            let n = Glibc.read(fd, buffer.baseAddress! + used, room)
             if n < 0 {
                 if errno == EINTR { continue }
                 return .failure(.current)
@@ -97,20 +128,24 @@ public final class ProcReader {
             used += n
             // /proc files (seq_file, cmdline, environ) and regular files hand over everything
             // they have in one read when it fits: a short read is the end. Saves a syscall per file.
-            if used < buffer.count { break }
+            if n < room { break }
+        }
+        if used > limit {
+            if !truncate { return .failure(.tooLarge) }
+            used = limit
         }
         let typed = buffer.bindMemory(to: UInt8.self)
         return .success(body(UnsafeBufferPointer(rebasing: typed[0..<used])))
     }
 
     /// Reads a whole file below `dirfd` as bytes (for small, rarely read files).
-    public func readBytes(dirfd: Int32, _ path: String) -> Result<[UInt8], Errno> {
-        read(dirfd: dirfd, path) { Array($0) }
+    public func readBytes(dirfd: Int32, _ path: String, limit: Int = Limit.other) -> Result<[UInt8], Errno> {
+        read(dirfd: dirfd, path, limit: limit) { Array($0) }
     }
 
     /// Reads a file relative to the root (`tty/drivers`, `uptime`).
-    public func readRootFile(_ path: String) -> Result<[UInt8], Errno> {
-        readBytes(dirfd: rootFD, path)
+    public func readRootFile(_ path: String, limit: Int = Limit.table) -> Result<[UInt8], Errno> {
+        readBytes(dirfd: rootFD, path, limit: limit)
     }
 
     /// The target of a symlink below `dirfd` (`cwd`, `exe`, `fd/3`).
@@ -153,20 +188,24 @@ public final class ProcReader {
                 var off = 0
                 while off < n {
                     let reclen = Int(buf.load(fromByteOffset: off + 16, as: UInt16.self))
-                    var v: Int32 = 0
+                    if reclen < 20 || off + reclen > n { break }
+                    // A pid or fd: 1 to 10 digits within Int32 (pid_max is at most 2^22);
+                    // anything else (`9999999999`, `007`) is not one.
+                    var v: Int64 = 0
                     var i = off + 19
+                    let end = off + reclen
                     var digits = 0
                     var numeric = true
-                    while true {
+                    while i < end {
                         let c = buf[i]
                         if c == 0 { break }
                         let d = c &- 0x30
-                        if d > 9 || digits > 9 { numeric = false; break }
-                        v = v * 10 + Int32(d)
+                        if d > 9 || digits >= 10 || (digits == 1 && v == 0) { numeric = false; break }
+                        v = v * 10 + Int64(d)
                         digits += 1
                         i += 1
                     }
-                    if numeric && digits > 0 { out.append(v) }
+                    if numeric && digits > 0 && v <= Int64(Int32.max) { out.append(Int32(v)) }
                     off += reclen
                 }
                 // The kernel stops filling only when the next entry does not fit; with room
@@ -179,6 +218,7 @@ public final class ProcReader {
         }
     }
 
+    /// `<pid>` as a NUL-terminated decimal (`p` holds 12).
     static func writeDecimal(_ value: Int32, into p: UnsafeMutableBufferPointer<CChar>) {
         var digits: [CChar] = []
         var v = value

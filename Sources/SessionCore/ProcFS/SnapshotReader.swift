@@ -98,9 +98,9 @@ public final class SnapshotReader {
                 if let p = primary.readProcess(pid, options: options) { processes[pid] = p }
             }
         }
-        var uptime = 0.0
-        if case .success(let b) = proc.readRootFile("uptime") {
-            uptime = Double(String(decoding: b.prefix { $0 != 0x20 }, as: UTF8.self)) ?? 0
+        var uptime = Double.nan
+        if case .success(let b) = proc.readRootFile("uptime", limit: ProcReader.Limit.small) {
+            uptime = Self.parseUptime(b) ?? .nan
         }
         return Snapshot(processes: processes, selfPid: selfPid, clockTicks: clockTicks,
                         uptime: uptime, hostname: Self.hostname())
@@ -123,7 +123,21 @@ public final class SnapshotReader {
     public func environment(of pid: Int32) -> Field<[[UInt8]]> {
         guard case .success(let dir) = proc.openProcess(pid) else { return .unknown(.vanished) }
         defer { close(dir) }
-        return Field(proc.read(dirfd: dir, "environ") { CmdlineParser.parse($0) })
+        return Field(proc.read(dirfd: dir, "environ", limit: ProcReader.Limit.arguments) { CmdlineParser.parse($0) })
+    }
+
+    /// The first number of `/proc/uptime` (fs/proc/uptime.c: `%lu.%02lu`): digits, a point,
+    /// digits. Anything else (`nan`, `inf`, `1e999`, hex floats) is unknown (nil).
+    static func parseUptime(_ bytes: [UInt8]) -> Double? {
+        let token = bytes.prefix { $0 != 0x20 && $0 != 0x0A }
+        guard !token.isEmpty, token.count <= 32, token.first != UInt8(ascii: "."), token.last != UInt8(ascii: ".") else { return nil }
+        var points = 0
+        for c in token {
+            if c == UInt8(ascii: ".") { points += 1; continue }
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+        }
+        guard points <= 1, let v = Double(String(decoding: token, as: UTF8.self)), v.isFinite else { return nil }
+        return v
     }
 
     static func hostname() -> String {
@@ -179,7 +193,7 @@ final class ScanWorker {
         guard case .success(let dir) = proc.openProcess(pid) else { return nil }
         defer { close(dir) }
 
-        let statResult = proc.read(dirfd: dir, "stat") { bytes in try? StatParser.parse(bytes) }
+        let statResult = proc.read(dirfd: dir, "stat", limit: ProcReader.Limit.stat) { bytes in try? StatParser.parse(bytes) }
         guard case .success(let parsed) = statResult, let stat = parsed else { return nil }
         // The cheap tick: `stat` only, the status fields (ids, signal masks, umask) and the
         // details copied from the previous scan.
@@ -197,12 +211,24 @@ final class ScanWorker {
             return record(pid, stat, ids: (st.st_uid, st.st_uid, st.st_gid, st.st_gid),
                           signals: SignalDispositions(), umask: .unknown(.notRead), details: .notRead)
         }
-        guard case .success(let status) = proc.read(dirfd: dir, "status", { StatusParser.parse($0) })
-        else { return nil }
+        // `status` gone means the process is gone; any other failure (a FIFO or an endless
+        // file in a fixture tree) leaves its ids unknown, never root.
+        let status: ProcStatus
+        var idsUnknown: UnknownReason?
+        switch proc.read(dirfd: dir, "status", limit: ProcReader.Limit.status, { StatusParser.parse($0) }) {
+        case .success(let st):
+            status = st
+            if st.uids.isEmpty { idsUnknown = .malformed("malformed: no valid Uid: line in status") }
+        case .failure(let e):
+            if e.meansVanished { return nil }
+            status = ProcStatus()
+            idsUnknown = UnknownReason(e)
+        }
 
-        let uid = status.uids.first ?? 0
+        let unknown = ProcessInfo.unknownID
+        let uid = status.uids.first ?? unknown
         let euid = status.uids.count > 1 ? status.uids[1] : uid
-        let gid = status.gids.first ?? 0
+        let gid = status.gids.first ?? unknown
         let egid = status.gids.count > 1 ? status.gids[1] : gid
 
         var signals = SignalDispositions(
@@ -215,8 +241,9 @@ final class ScanWorker {
         }
 
         var info = record(pid, stat, ids: (uid, euid, gid, egid), signals: signals,
-                          umask: status.umask.map { .known($0) } ?? .unknown(.notApplicable),
+                          umask: status.umask.map { .known($0) } ?? .unknown(idsUnknown ?? .notApplicable),
                           details: .notApplicable)
+        info.userUnknown = idsUnknown
 
         // Kernel threads have no argv, cwd, exe or fds of their own; zombies have lost them.
         if stat.isKernelThread || info.state.isGone { return info }
@@ -238,7 +265,7 @@ final class ScanWorker {
             return info
         }
 
-        switch proc.read(dirfd: dir, "cmdline", { CmdlineParser.parse($0) }) {
+        switch proc.read(dirfd: dir, "cmdline", limit: ProcReader.Limit.arguments, { CmdlineParser.parse($0) }) {
         case .success(let argv): info.argv = .known(argv)
         case .failure(let e):
             if e.meansVanished { return nil }
@@ -249,7 +276,7 @@ final class ScanWorker {
         let withInfo = options.fdInfoForAll || options.fdInfoFor.contains(pid)
         info.fds = readFds(dir: dir, withInfo: withInfo, statTargets: options.statFdTargets)
         if options.readSyscall, let fds = info.fds.value, fds.contains(where: { $0.kind == .tty }) {
-            info.syscall = Field(proc.read(dirfd: dir, "syscall") { SyscallParser.parse($0) }
+            info.syscall = Field(proc.read(dirfd: dir, "syscall", limit: ProcReader.Limit.small) { SyscallParser.parse($0) }
                 .flatMap { $0.map { .success($0) } ?? .failure(.invalid) })
         }
         // A process that died while we read it shows ENOENT everywhere: drop it.
@@ -268,7 +295,8 @@ final class ScanWorker {
         var info = ProcessInfo(
             pid: pid, ppid: 0, pgid: 0, sid: 0, tpgid: -1, state: .other(0), comm: [],
             argv: details == .notRead ? .unknown(.notRead) : .known([]), exe: .unknown(details),
-            uid: ids.0, euid: ids.1, gid: ids.2, egid: ids.3, user: users.name(ids.0),
+            uid: ids.0, euid: ids.1, gid: ids.2, egid: ids.3,
+            user: ids.0 == ProcessInfo.unknownID ? "?" : users.name(ids.0),
             startTime: stat.startTime, threads: 1, ttyDevice: 0, tty: nil,
             cwd: .unknown(details), umask: umask, fds: .unknown(details), signals: signals,
             isKernelThread: stat.isKernelThread, cpuTicks: 0, rssBytes: 0)
@@ -289,8 +317,11 @@ final class ScanWorker {
             info.ttyDevice = UInt64(stat.ttyNr)
             info.tty = drivers.name(forDevice: UInt64(stat.ttyNr))
         }
-        info.cpuTicks = stat.utime + stat.stime
-        info.rssBytes = stat.rssPages * pageSize
+        // Saturating: the kernel's numbers never get there, a planted stat may.
+        let (cpu, cpuOverflow) = stat.utime.addingReportingOverflow(stat.stime)
+        info.cpuTicks = cpuOverflow ? .max : cpu
+        let (rss, rssOverflow) = stat.rssPages.multipliedReportingOverflow(by: pageSize)
+        info.rssBytes = rssOverflow ? .max : rss
     }
 
     private func link(_ dir: Int32, _ name: String) -> Field<[UInt8]> {
@@ -307,7 +338,7 @@ final class ScanWorker {
         var all = UInt64.max
         var pending = signals.pending.mask
         for tid in tids {
-            guard case .success(let st) = proc.read(dirfd: dir, "task/\(tid)/status", { StatusParser.parse($0) })
+            guard case .success(let st) = proc.read(dirfd: dir, "task/\(tid)/status", limit: ProcReader.Limit.status, { StatusParser.parse($0) })
             else { continue }
             any |= st.sigBlocked
             all &= st.sigBlocked
@@ -353,7 +384,9 @@ final class ScanWorker {
             }
             var file = OpenFile(fd: fd, target: target, kind: kind, device: device)
             if withInfo {
-                file.info = Field(proc.read(dirfd: dir, "fdinfo/\(fd)") { FdInfoParser.parse($0) }
+                // pos and flags come first (fs/proc/fd.c seq_show): the rest (an epoll's or
+                // inotify's list) may be long and is not needed.
+                file.info = Field(proc.read(dirfd: dir, "fdinfo/\(fd)", limit: ProcReader.Limit.small, truncate: true) { FdInfoParser.parse($0) }
                     .flatMap { $0.map { .success($0) } ?? .failure(.invalid) })
             }
             files.append(file)

@@ -56,31 +56,38 @@ public enum StatParser {
         }
         guard open > 0, close > open else { throw .malformed(file: "stat", detail: "no (comm)") }
         var head = ByteScanner(bytes)
-        guard let pid = head.int64() else { throw .malformed(file: "stat", detail: "no pid") }
+        // Every number is range-checked into the type the kernel prints it from: a field
+        // out of range is a malformed file, never a wrapped value.
+        func int32(_ v: Int64?, _ field: String, min: Int64 = Int64(Int32.min)) throws(ParseError) -> Int32 {
+            guard let v, v >= min, v <= Int64(Int32.max) else { throw .malformed(file: "stat", detail: "field \(field)") }
+            return Int32(v)
+        }
+        let pid = try int32(head.int64(), "1 (pid)", min: 1)
         let comm = Array(UnsafeBufferPointer(rebasing: bytes[(open + 1)..<close]))
         var s = ByteScanner(bytes, from: close + 1)
-        guard let state = s.byte(),
-              let ppid = s.int64(), let pgid = s.int64(), let sid = s.int64(),
-              let tty = s.int64(), let tpgid = s.int64(), let flags = s.uint64()
-        else { throw .malformed(file: "stat", detail: "fields 3-9") }
+        guard let state = s.byte() else { throw .malformed(file: "stat", detail: "field 3 (state)") }
+        let ppid = try int32(s.int64(), "4 (ppid)", min: 0)
+        let pgid = try int32(s.int64(), "5 (pgrp)", min: 0)
+        let sid = try int32(s.int64(), "6 (session)", min: 0)
+        // tty_nr is an int holding an encoded dev_t (fs/proc/array.c): its bits are the number.
+        let tty = try int32(s.int64(), "7 (tty_nr)")
+        let tpgid = try int32(s.int64(), "8 (tpgid)", min: -1)
+        guard let flags = s.uint64(), flags <= UInt64(UInt32.max) else { throw .malformed(file: "stat", detail: "field 9 (flags)") }
         // Fields 10-13: minflt cminflt majflt cmajflt.
         for _ in 0..<4 { s.skipToken() }
         guard let utime = s.uint64(), let stime = s.uint64() else {
-            throw .malformed(file: "stat", detail: "fields 14-15")
+            throw .malformed(file: "stat", detail: "fields 14-15 (utime, stime)")
         }
         // Fields 16-19: cutime cstime priority nice.
         for _ in 0..<4 { s.skipToken() }
-        guard let threads = s.int64() else { throw .malformed(file: "stat", detail: "field 20") }
+        let threads = try int32(s.int64(), "20 (num_threads)", min: 0)
         s.skipToken() // 21 itrealvalue
-        guard let start = s.uint64() else { throw .malformed(file: "stat", detail: "field 22") }
+        guard let start = s.uint64() else { throw .malformed(file: "stat", detail: "field 22 (starttime)") }
         s.skipToken() // 23 vsize
-        let rss = s.int64() ?? 0
-        return ProcStat(pid: Int32(truncatingIfNeeded: pid), comm: comm, state: state,
-                        ppid: Int32(truncatingIfNeeded: ppid), pgid: Int32(truncatingIfNeeded: pgid),
-                        sid: Int32(truncatingIfNeeded: sid), ttyNr: UInt32(truncatingIfNeeded: tty),
-                        tpgid: Int32(truncatingIfNeeded: tpgid), flags: UInt32(truncatingIfNeeded: flags),
-                        utime: utime, stime: stime, threads: Int32(truncatingIfNeeded: threads),
-                        startTime: start, rssPages: rss)
+        let rss = max(0, s.int64() ?? 0)
+        return ProcStat(pid: pid, comm: comm, state: state, ppid: ppid, pgid: pgid, sid: sid,
+                        ttyNr: UInt32(bitPattern: tty), tpgid: tpgid, flags: UInt32(flags),
+                        utime: utime, stime: stime, threads: threads, startTime: start, rssPages: rss)
     }
 
     public static func parse(_ bytes: [UInt8]) throws(ParseError) -> ProcStat {

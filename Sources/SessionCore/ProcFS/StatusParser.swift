@@ -1,9 +1,10 @@
 /// The lines of `/proc/<pid>/status` (or `task/<tid>/status`) that sessiontop uses
 /// (proc_pid_status(5)).
 public struct ProcStatus: Hashable, Sendable {
-    /// `Uid:` real, effective, saved, filesystem.
+    /// `Uid:` real, effective, saved, filesystem; empty when the line is missing or holds a
+    /// value that is not a uid (then the ids are unknown, never root).
     public var uids: [UInt32] = []
-    /// `Gid:` real, effective, saved, filesystem.
+    /// `Gid:` real, effective, saved, filesystem; empty as for `uids`.
     public var gids: [UInt32] = []
     /// `Umask:` (Linux 4.7+); nil when the line is absent.
     public var umask: UInt32?
@@ -35,13 +36,13 @@ public enum StatusParser {
             switch s.bytes[s.index] {
             case UInt8(ascii: "U"):
                 if s.consume("Uid:") { st.uids = ids(&s) }
-                else if s.consume("Umask:") { st.umask = UInt32(truncatingIfNeeded: s.unsigned(radix: 8) ?? 0) }
+                else if s.consume("Umask:") { st.umask = s.unsigned(radix: 8).flatMap { $0 <= 0o777 ? UInt32($0) : nil } }
             case UInt8(ascii: "G"):
                 if s.consume("Gid:") { st.gids = ids(&s) }
             case UInt8(ascii: "T"):
-                if s.consume("Threads:") { st.threads = Int32(truncatingIfNeeded: s.int64() ?? 1) }
+                if s.consume("Threads:") { st.threads = s.int64().flatMap { Int32(exactly: $0) } ?? 1 }
             case UInt8(ascii: "P"):
-                if s.consume("PPid:") { st.ppid = Int32(truncatingIfNeeded: s.int64() ?? 0) }
+                if s.consume("PPid:") { st.ppid = s.int64().flatMap { Int32(exactly: $0) } ?? 0 }
             case UInt8(ascii: "S"):
                 if s.consume("SigPnd:") { st.sigPending = s.unsigned(radix: 16) ?? 0 }
                 else if s.consume("ShdPnd:") { st.sharedPending = s.unsigned(radix: 16) ?? 0 }
@@ -59,10 +60,16 @@ public enum StatusParser {
         bytes.withUnsafeBufferPointer { parse($0) }
     }
 
+    /// The ids of a `Uid:`/`Gid:` line; empty when one of them is not a 32-bit id.
     private static func ids(_ s: inout ByteScanner) -> [UInt32] {
         var out: [UInt32] = []
         out.reserveCapacity(4)
-        while let v = s.uint64() { out.append(UInt32(truncatingIfNeeded: v)) }
+        while out.count < 4 {
+            s.skipSpaces()
+            if s.atEnd || s.bytes[s.index] == 0x0A { break }
+            guard let v = s.uint64(), let id = UInt32(exactly: v) else { return [] }
+            out.append(id)
+        }
         return out
     }
 }
@@ -105,7 +112,7 @@ public enum FdInfoParser {
         guard !s.atEnd else { return nil }
         repeat {
             if s.consume("pos:") { pos = s.uint64() }
-            else if s.consume("flags:") { flags = s.unsigned(radix: 8).map { UInt32(truncatingIfNeeded: $0) } }
+            else if s.consume("flags:") { flags = s.unsigned(radix: 8).flatMap { UInt32(exactly: $0) } }
         } while s.nextLine()
         guard let p = pos, let f = flags else { return nil }
         return FdInfo(position: p, flags: f)

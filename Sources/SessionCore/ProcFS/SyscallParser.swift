@@ -52,7 +52,7 @@ public enum SyscallParser {
                 digits += 1
                 s.index += 1
             }
-            if digits == 0 { return nil }
+            if digits == 0 || digits > 16 { return nil }
             args.append(v)
         }
         // Six arguments, then the stack and instruction pointers: keep the arguments.

@@ -21,9 +21,16 @@ public struct TTYDrivers: Hashable, Sendable {
         for line in text.split(separator: "\n") {
             let f = line.split(separator: " ", omittingEmptySubsequences: true)
             guard f.count >= 5, let major = UInt32(f[2]) else { continue }
-            let range = f[3].split(separator: "-")
-            guard let first = UInt32(range[0]) else { continue }
-            let last = range.count > 1 ? (UInt32(range[1]) ?? first) : first
+            // `first` or `first-last`; anything else (`-`, `5-`, `9-3`) is not a range.
+            let range = f[3].split(separator: "-", omittingEmptySubsequences: false)
+            guard range.count <= 2, let first = UInt32(range[0]) else { continue }
+            let last: UInt32
+            if range.count == 2 {
+                guard let l = UInt32(range[1]), l >= first else { continue }
+                last = l
+            } else {
+                last = first
+            }
             out.append(TTYDriver(name: String(f[0]), path: String(f[1]), major: major,
                                  minorFirst: first, minorLast: last, type: String(f[4])))
         }

@@ -65,7 +65,13 @@ public struct JSONWriter {
         }
     }
 
-    public mutating func double(_ v: Double) { valueSeparator(); bytes.append(contentsOf: Array("\(v)".utf8)) }
+    /// A finite number as Swift prints it (`4321.5`); NaN and ±infinity are `null`: JSON
+    /// (RFC 8259 §6) has no spelling for them.
+    public mutating func double(_ v: Double) {
+        guard v.isFinite else { null(); return }
+        valueSeparator()
+        bytes.append(contentsOf: Array("\(v)".utf8))
+    }
     public mutating func bool(_ v: Bool) { valueSeparator(); bytes.append(contentsOf: v ? Array("true".utf8) : Array("false".utf8)) }
     public mutating func null() { valueSeparator(); bytes.append(contentsOf: [0x6e, 0x75, 0x6c, 0x6c]) }
 

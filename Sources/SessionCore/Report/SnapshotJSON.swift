@@ -63,10 +63,16 @@ public enum SnapshotJSON {
                 w.array { w in for a in argv { w.string(bytes: a) } }
             }
             field("exe", "exe_unknown", p.exe, &w) { w, v in w.string(bytes: v) }
-            w.key("user"); w.string(p.user)
-            w.key("uid"); w.int(p.uid)
-            w.key("euid"); w.int(p.euid)
-            w.key("gid"); w.int(p.gid)
+            if let why = p.userUnknown {
+                w.key("user"); w.null()
+                w.key("user_unknown"); w.string(why.description)
+            } else {
+                w.key("user"); w.string(p.user)
+            }
+            let unknown = ProcessInfo.unknownID
+            w.key("uid"); if p.uid == unknown { w.null() } else { w.int(p.uid) }
+            w.key("euid"); if p.euid == unknown { w.null() } else { w.int(p.euid) }
+            w.key("gid"); if p.gid == unknown { w.null() } else { w.int(p.gid) }
             w.key("start_time"); w.int(p.startTime)
             w.key("threads"); w.int(p.threads)
             w.key("session_leader"); w.bool(p.isSessionLeader)
@@ -80,9 +86,15 @@ public enum SnapshotJSON {
                             w.key("fd"); w.int(f.fd)
                             w.key("target"); w.string(bytes: f.target)
                             w.key("kind"); w.string(f.kind.rawValue)
-                            if let info = f.info.value {
+                            switch f.info {
+                            case .known(let info):
                                 w.key("flags"); w.string(Self.octal(info.flags, width: 7))
                                 w.key("pos"); w.int(info.position)
+                            case .unknown(.notRead): break
+                            case .unknown(let why):
+                                w.key("flags"); w.null()
+                                w.key("pos"); w.null()
+                                w.key("fdinfo_unknown"); w.string(why.description)
                             }
                         }
                     }

@@ -17,6 +17,11 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
     public static let notPermitted = Errno(EPERM)
     public static let interrupted = Errno(EINTR)
     public static let invalid = Errno(EINVAL)
+    /// A /proc file larger than its known bound (EFBIG), read by `ProcReader`.
+    public static let tooLarge = Errno(EFBIG)
+    /// A FIFO, device, directory or symlink where /proc has a regular file (EBADFD: no errno
+    /// says it; `UnknownReason` names it).
+    public static let notRegularFile = Errno(EBADFD)
 
     /// `ENOENT`/`ESRCH`: the process (or the file under it) is gone — normal during a scan.
     public var meansVanished: Bool { rawValue == ENOENT || rawValue == ESRCH }
@@ -47,6 +52,9 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
         case ENAMETOOLONG: return "ENAMETOOLONG"
         case ENOSYS: return "ENOSYS"
         case EWOULDBLOCK: return "EWOULDBLOCK"
+        case EFBIG: return "EFBIG"
+        case EBADFD: return "EBADFD"
+        case ECANCELED: return "ECANCELED"
         default: return "errno \(rawValue)"
         }
     }
