@@ -165,13 +165,28 @@ import TestSupport
         #expect(throws: SafeFileError.unsafeDirectory(base + "/theirs", reason: "it belongs to uid 65534")) {
             try SafeFile.createLog(base + "/theirs/x.log", owner: .caller)
         }
-        // Below a world-writable directory (HOME=/tmp): refused before anything is created.
-        let tmp = try TempDirectory.make("safefile")
-        defer { TempDirectory.remove(tmp) }
-        #expect(throws: SafeFileError.unsafeDirectory("/tmp", reason: "it is writable by everyone")) {
+        // Below a world-writable sticky directory (HOME=/tmp): refused before anything is
+        // created in it.
+        let tmp = base + "/sticky"
+        mkdir(tmp, 0o777)
+        chmod(tmp, 0o1777)
+        #expect(throws: SafeFileError.unsafeDirectory(tmp, reason: "it is writable by everyone")) {
             try SafeFile.createLog(tmp + "/.local/state/sessiontop/x.log", owner: .caller)
         }
         #expect(access(tmp + "/.local", F_OK) != 0)
+        #expect(throws: SafeFileError.unsafeDirectory(tmp, reason: "it is writable by everyone")) {
+            try SafeFile.createLog(tmp + "/x.log", owner: .caller)
+        }
+        // Passing through it to a directory of one's own is fine (XDG_STATE_HOME=/tmp/mine/state).
+        mkdir(tmp + "/mine", 0o700)
+        let log = try SafeFile.createLog(tmp + "/mine/state/x.log", owner: .caller)
+        log.removeIfCreated()
+        // But not to another user's directory there, nor to a fresh one.
+        mkdir(tmp + "/planted", 0o700)
+        chown(tmp + "/planted", 65534, 65534)
+        #expect(throws: SafeFileError.unsafeDirectory(tmp + "/planted", reason: "it belongs to uid 65534")) {
+            try SafeFile.createLog(tmp + "/planted/x.log", owner: .caller)
+        }
         #expect(throws: SafeFileError.badPath(base + "/")) { try SafeFile.createLog(base + "/", owner: .caller) }
     }
 }

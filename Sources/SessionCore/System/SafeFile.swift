@@ -263,7 +263,8 @@ public enum SafeFile {
     /// else one component at a time. Links owned by root or the caller are followed; after a
     /// link owned by another user, `confinedTo` is that user: the directory reached must be
     /// theirs. `createFor`: create missing components (0700, owned by that user); with `strict`,
-    /// every directory on the way must be owned by root or that user and not writable by others.
+    /// every directory on the way must be owned by root or that user and not writable by others,
+    /// except a sticky one passed through to an existing directory (`/tmp/mine/logs`).
     static func openDirectory(_ path: String, createFor owner: FileOwner? = nil, strict: Bool = false) throws(SafeFileError) -> (fd: Int32, confinedTo: (owner: UInt32, link: String, target: String)?) {
         let oPath = st_o_path()
         if !strict {
@@ -283,6 +284,11 @@ public enum SafeFile {
         var links = 0
         let me = geteuid()
 
+        // A sticky directory others can write (/tmp) may be passed through to an existing
+        // directory of root's or the owner's (others can add entries there but not rename or
+        // remove ours), but nothing is ever created in it, no link of another user's is
+        // followed from it, and it is never the last one.
+        var stickyPassage: SafeFileError?
         func checkAncestor(_ dirfd: Int32, _ shown: String) throws(SafeFileError) {
             guard strict, let owner else { return }
             var st = stat()
@@ -290,8 +296,11 @@ public enum SafeFile {
             if st.st_uid != 0 && st.st_uid != owner.uid {
                 throw .unsafeDirectory(shown, reason: "it belongs to uid \(st.st_uid)")
             }
+            stickyPassage = nil
             if st.st_mode & S_IWOTH != 0 || (st.st_mode & S_IWGRP != 0 && st.st_gid != 0 && st.st_gid != owner.gid) {
-                throw .unsafeDirectory(shown, reason: "it is writable by \(st.st_mode & S_IWOTH != 0 ? "everyone" : "group \(st.st_gid)")")
+                let refusal = SafeFileError.unsafeDirectory(shown, reason: "it is writable by \(st.st_mode & S_IWOTH != 0 ? "everyone" : "group \(st.st_gid)")")
+                guard st.st_mode & S_ISVTX != 0 else { throw refusal }
+                stickyPassage = refusal
             }
         }
         func join(_ a: String, _ b: String) -> String { a == "/" ? "/" + b : (a == "." ? b : a + "/" + b) }
@@ -302,6 +311,7 @@ public enum SafeFile {
             let shown = join(here, c)
             var next = openat(fd, c, oPath | O_NOFOLLOW | O_CLOEXEC)
             if next < 0 && errno == ENOENT, let owner {
+                if let refusal = stickyPassage { throw refusal }
                 if mkdirat(fd, c, 0o700) == 0 {
                     if me == 0 && (owner.uid != 0 || owner.gid != getegid()) {
                         _ = fchownat(fd, c, owner.uid, owner.gid, AT_SYMLINK_NOFOLLOW)
@@ -323,6 +333,7 @@ public enum SafeFile {
                 guard n > 0, links <= 40 else { throw .system(shown, Errno(ELOOP)) }
                 let target = String(decoding: buf.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 if st.st_uid != 0 && st.st_uid != me {
+                    if let refusal = stickyPassage { throw refusal }
                     if let c = confinedTo, c.owner != st.st_uid {
                         throw .untrustedSymlink(link: shown, owner: st.st_uid, into: target)
                     }
@@ -347,6 +358,7 @@ public enum SafeFile {
                 throw .notDirectory(shown)
             }
         }
+        if let refusal = stickyPassage { throw refusal }
         ok = true
         return (fd, confinedTo)
     }
