@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "sessiontop", targets: ["sessiontop"]),
         .library(name: "SessionCore", targets: ["SessionCore"]),
+        // The fuzz targets' bodies, for the libFuzzer package in Fuzz/ (see scripts/fuzz).
+        .library(name: "FuzzHarness", targets: ["FuzzHarness"]),
     ],
     dependencies: [
         // The one external dependency: subcommands, options and help text for the CLI.
@@ -31,9 +33,12 @@ let package = Package(
         // symlinks point at / and SwiftPM would walk them.
         // Helpers shared by the test targets (processes, polling, temp dirs, paths); no test framework.
         .target(name: "TestSupport", dependencies: ["SessionCore", "CSessionShims"], path: "Tests/TestSupport"),
-        .testTarget(name: "SessionCoreTests", dependencies: ["SessionCore", "CSessionShims", "TestSupport"]),
+        // Every parser and SnapshotReader under arbitrary bytes, the invariants a snapshot must
+        // keep, a strict JSON checker: shared by the fuzzer (Fuzz/) and the tests.
+        .target(name: "FuzzHarness", dependencies: ["SessionCore", "SessionUI"], path: "Tests/FuzzHarness"),
+        .testTarget(name: "SessionCoreTests", dependencies: ["SessionCore", "CSessionShims", "TestSupport", "FuzzHarness"]),
         .testTarget(name: "SessionUITests", dependencies: ["SessionUI", "SessionCore"],
                     resources: [.copy("Goldens")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SessionCore", "CSessionShims", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SessionCore", "CSessionShims", "TestSupport", "FuzzHarness"]),
     ]
 )

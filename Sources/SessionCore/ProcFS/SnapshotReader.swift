@@ -128,7 +128,7 @@ public final class SnapshotReader {
 
     /// The first number of `/proc/uptime` (fs/proc/uptime.c: `%lu.%02lu`): digits, a point,
     /// digits. Anything else (`nan`, `inf`, `1e999`, hex floats) is unknown (nil).
-    static func parseUptime(_ bytes: [UInt8]) -> Double? {
+    public static func parseUptime(_ bytes: [UInt8]) -> Double? {
         let token = bytes.prefix { $0 != 0x20 && $0 != 0x0A }
         guard !token.isEmpty, token.count <= 32, token.first != UInt8(ascii: "."), token.last != UInt8(ascii: ".") else { return nil }
         var points = 0
