@@ -58,15 +58,16 @@ struct SignalCommand: ParsableCommand {
         if let r = report.refusal { die(r.description) }
         var failed = false
         for m in report.members where !m.outcome.isSent {
-            failed = true
+            // A member that left the group or session meanwhile is said, not a failure.
+            if !m.outcome.isSkipped { failed = true }
             if !json { warn(m.line(signal: sig)) }
         }
         if failed { throw ExitCode(1) }
     }
 }
 
-/// One `sessiontop: …` line on stderr, without exiting.
+/// One `sessiontop: …` line on stderr, without exiting (control characters escaped, as `die`).
 func warn(_ message: String) {
-    var bytes = Array("sessiontop: \(message)\n".utf8)
+    var bytes = Array("sessiontop: \(SafeText.display(Array(message.utf8)))\n".utf8)
     _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
 }

@@ -11,9 +11,10 @@ struct UserError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// Prints `sessiontop: message` on stderr and exits with `code`.
+/// Prints `sessiontop: message` on stderr and exits with `code`. Control characters in the
+/// message (user input echoed back: a newline, an ESC) are escaped, so it stays one line.
 func die(_ message: String, code: Int32 = 1) -> Never {
-    let line = "sessiontop: \(message)\n"
+    let line = "sessiontop: \(SafeText.display(Array(message.utf8)))\n"
     var bytes = Array(line.utf8)
     _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
     exit(code)

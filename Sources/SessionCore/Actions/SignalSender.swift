@@ -29,6 +29,8 @@ public enum SignalRefusal: Hashable, Sendable, CustomStringConvertible {
     case sessiontopItself(pid: Int32)
     /// Nothing to signal: the group or session has no member.
     case noMembers
+    /// The pid is a thread (`/proc/<tid>/status` Tgid differs): pidfds name processes.
+    case thread(tid: Int32, process: Int32)
 
     public var description: String {
         switch self {
@@ -36,6 +38,7 @@ public enum SignalRefusal: Hashable, Sendable, CustomStringConvertible {
         case .kernelThread(let p): return "refusing to signal kernel thread \(p) without --force"
         case .sessiontopItself(let p): return "refusing to signal sessiontop itself (pid \(p)) without --force"
         case .noMembers: return "no such process group or session"
+        case .thread(let t, let p): return "pid \(t) is a thread of process \(p): signal the process (--pid \(p))"
         }
     }
 }
@@ -49,10 +52,15 @@ public enum SignalOutcome: Hashable, Sendable {
     case denied
     /// The pid now belongs to another process (its start time differs): nothing was sent.
     case recycled(foundStartTime: UInt64)
+    /// It left the group or session after it was resolved (setpgid/setsid): skipped, nothing
+    /// sent. `now` is its pgid (for a group target) or sid (for a session) at the re-check.
+    case left(SignalTarget, now: Int32)
     case refused(SignalRefusal)
     case failed(Errno)
 
     public var isSent: Bool { self == .sent }
+    /// Not sent because it is no longer part of the target: not a failure.
+    public var isSkipped: Bool { if case .left = self { return true } else { return false } }
 }
 
 /// One member's result.
@@ -74,6 +82,14 @@ public struct SignalMemberResult: Hashable, Sendable {
             return "pid \(identity.pid): refused: the pid was recycled (start time \(t), expected \(identity.startTime)); nothing sent"
         case .refused(let r): return "\(who): \(r)"
         case .failed(let e): return "\(who): \(e.message)"
+        case .left(let target, let now):
+            let kind: String
+            switch target {
+            case .group: kind = "process group"
+            case .session: kind = "session"
+            case .process: kind = "process"
+            }
+            return "\(who): skipped: it left \(target) (now in \(kind) \(now)); nothing sent"
         }
     }
 }
@@ -86,16 +102,22 @@ public struct SignalReport: Hashable, Sendable {
     public var refusal: SignalRefusal?
     public var members: [SignalMemberResult]
 
-    public var allSent: Bool { refusal == nil && !members.isEmpty && members.allSatisfy { $0.outcome.isSent } }
+    /// Nothing refused, something sent, and every member got it, but those that had left the
+    /// group or session by the time of their send (they are no longer the target).
+    public var allSent: Bool {
+        refusal == nil && sentCount > 0 && members.allSatisfy { $0.outcome.isSent || $0.outcome.isSkipped }
+    }
     public var sentCount: Int { members.filter { $0.outcome.isSent }.count }
+    public var skippedCount: Int { members.filter { $0.outcome.isSkipped }.count }
 
     /// A short line for a status bar: `SIGTERM → process group 812: 3 sent` / the first error.
     public var summary: String {
         let name = "SIG" + Signals.name(of: signal)
         if let r = refusal { return "\(name) → \(target): \(r)" }
         if case .process = target, let m = members.first { return m.line(signal: signal) }
-        let failed = members.count - sentCount
-        return "\(name) → \(target): \(sentCount) sent" + (failed > 0 ? ", \(failed) not sent" : "")
+        let failed = members.count - sentCount - skippedCount
+        return "\(name) → \(target): \(sentCount) sent" + (skippedCount > 0 ? ", \(skippedCount) skipped (left)" : "")
+            + (failed > 0 ? ", \(failed) not sent" : "")
     }
 
     public func json() -> [UInt8] {
@@ -131,6 +153,7 @@ public struct SignalReport: Hashable, Sendable {
                         case .recycled: w.string("recycled")
                         case .refused: w.string("refused")
                         case .failed: w.string("failed")
+                        case .left: w.string("skipped")
                         }
                         w.key("message"); w.string(m.line(signal: signal))
                     }
@@ -150,6 +173,9 @@ public struct SignalSender {
     public let proc: ProcReader
     /// sessiontop's own pid (guard rail).
     public let selfPid: Int32
+    /// Tests only: runs before each member's send, after the group or session was resolved
+    /// (so a test can make a member leave at exactly that moment).
+    var beforeEachSend: ((ProcessIdentity) -> Void)?
 
     /// Works on the live /proc: pidfds only make sense there.
     public init() throws(ProcReader.OpenError) {
@@ -172,6 +198,13 @@ public struct SignalSender {
         case .process(let id):
             let st = stat(id.pid)
             let command = commandLine(id.pid)
+            // /proc/<tid> of a thread opens like a process's; its status says whose it is.
+            if let tgid = threadGroup(id.pid), tgid != id.pid {
+                let r = SignalRefusal.thread(tid: id.pid, process: tgid)
+                report.refusal = r
+                report.members = [SignalMemberResult(identity: id, command: command, outcome: .refused(r))]
+                return report
+            }
             if let st, st.startTime == id.startTime, !force, let r = refusal(st) {
                 report.refusal = r
                 report.members = [SignalMemberResult(identity: id, command: command, outcome: .refused(r))]
@@ -199,7 +232,7 @@ public struct SignalSender {
                     done.insert(id)
                     fresh = true
                     report.members.append(SignalMemberResult(identity: id, command: commandLine(st.pid),
-                                                             outcome: sendChecked(signal, id)))
+                                                             outcome: sendChecked(signal, id, stillIn: target)))
                 }
                 if !fresh || signal == 0 { break }
             }
@@ -207,14 +240,24 @@ public struct SignalSender {
         }
     }
 
-    /// The per-process step: pidfd, start-time check, pidfd_send_signal.
-    public func sendChecked(_ signal: Int32, _ id: ProcessIdentity) -> SignalOutcome {
+    /// The per-process step: pidfd, start-time check, pidfd_send_signal. With `stillIn` (a
+    /// group or session), the member's pgid or sid is re-checked in the same read of
+    /// `/proc/<pid>/stat` that checks the start time, right before the send: once the pidfd is
+    /// open and the start time matches, that stat is the pinned process's, so a member that
+    /// left (setpgid/setsid) after the group was resolved is skipped, not hit.
+    public func sendChecked(_ signal: Int32, _ id: ProcessIdentity, stillIn target: SignalTarget? = nil) -> SignalOutcome {
+        beforeEachSend?(id)
         let pidfd = st_pidfd_open(id.pid, 0)
         if pidfd < 0 { return outcome(Errno.current) }
         defer { close(pidfd) }
         guard let st = stat(id.pid) else { return .vanished }
         if st.startTime != id.startTime { return .recycled(foundStartTime: st.startTime) }
         if st.state == UInt8(ascii: "Z") || st.state == UInt8(ascii: "X") { return .vanished }
+        switch target {
+        case .group(let g)? where st.pgid != g: return .left(.group(g), now: st.pgid)
+        case .session(let s)? where st.sid != s: return .left(.session(s), now: st.sid)
+        default: break
+        }
         if st_pidfd_send_signal(pidfd, signal, 0) < 0 { return outcome(Errno.current) }
         return .sent
     }
@@ -285,6 +328,15 @@ public struct SignalSender {
         guard case .success(let parsed) = proc.read(dirfd: dir, "stat", limit: ProcReader.Limit.stat, { try? StatParser.parse($0) })
         else { return nil }
         return parsed
+    }
+
+    /// `Tgid:` of `/proc/<pid>/status`: the process a thread id belongs to (itself for a process).
+    func threadGroup(_ pid: Int32) -> Int32? {
+        guard case .success(let dir) = proc.openProcess(pid) else { return nil }
+        defer { close(dir) }
+        guard case .success(let st) = proc.read(dirfd: dir, "status", limit: ProcReader.Limit.status, { StatusParser.parse($0) })
+        else { return nil }
+        return st.tgid
     }
 
     func commandLine(_ pid: Int32) -> String {

@@ -22,6 +22,8 @@ public struct ProcStatus: Hashable, Sendable {
     public var sigCaught: UInt64 = 0
     /// `PPid:` (also in stat; here for tests and cross-checks).
     public var ppid: Int32 = 0
+    /// `Tgid:`: the process (thread group) this task belongs to; nil when absent.
+    public var tgid: Int32?
 
     public init() {}
 }
@@ -41,6 +43,7 @@ public enum StatusParser {
                 if s.consume("Gid:") { st.gids = ids(&s) }
             case UInt8(ascii: "T"):
                 if s.consume("Threads:") { st.threads = s.int64().flatMap { Int32(exactly: $0) } ?? 1 }
+                else if s.consume("Tgid:") { st.tgid = s.int64().flatMap { Int32(exactly: $0) } }
             case UInt8(ascii: "P"):
                 if s.consume("PPid:") { st.ppid = s.int64().flatMap { Int32(exactly: $0) } ?? 0 }
             case UInt8(ascii: "S"):
