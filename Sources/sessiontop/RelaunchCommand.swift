@@ -49,6 +49,8 @@ struct RelaunchCommand: ParsableCommand {
             warnRaw("Proceed? [y/N] ")
             var c: UInt8 = 0
             guard read(0, &c, 1) == 1, c == UInt8(ascii: "y") || c == UInt8(ascii: "Y") else { die("not relaunched") }
+            // The answer may come much later: what was confirmed must still be what runs.
+            recheck(plan, options: options, reader: reader)
         }
         let outcome = fail { () throws(RelaunchError) in try Relauncher.execute(plan) }
         if json {
@@ -73,6 +75,30 @@ struct RelaunchCommand: ParsableCommand {
         if plan.endOriginal && !outcome.originalGone {
             for r in outcome.ended { for m in r.members where !m.outcome.isSent { warn(m.line(signal: r.signal)) } }
             die("the original (pid \(plan.original.pid)) is still running")
+        }
+    }
+
+    /// Plans again after the prompt: the original gone, its pid recycled, or its command
+    /// line, program, directory, environment or umask changed (an exec) stops here.
+    private func recheck(_ plan: RelaunchPlan, options: RelaunchOptions, reader: SnapshotReader) {
+        let pid = plan.original.pid
+        let fresh: RelaunchPlan
+        do {
+            fresh = try Relauncher.plan(pid: pid, options: options, reader: reader)
+        } catch {
+            switch error {
+            case .noSuchProcess, .zombie: die("pid \(pid) has exited while waiting for the answer: nothing started")
+            default: die("pid \(pid) changed while waiting for the answer (\(error.description)): nothing started")
+            }
+        }
+        if fresh.original != plan.original {
+            die("pid \(pid) now names another process (its start time changed): nothing started")
+        }
+        if fresh.arguments != plan.arguments || fresh.executable != plan.executable {
+            die("pid \(pid) changed while waiting for the answer (its command line is now: \(RelaunchPlan.quote(fresh.arguments))): nothing started")
+        }
+        if fresh.directory != plan.directory || fresh.environment != plan.environment || fresh.umask != plan.umask || fresh.user != plan.user {
+            die("pid \(pid) changed while waiting for the answer (its directory, environment, umask or user): nothing started")
         }
     }
 
