@@ -21,54 +21,7 @@ unsigned long cc_button1_double_clicked(void) { return BUTTON1_DOUBLE_CLICKED; }
 unsigned long cc_button4_pressed(void) { return BUTTON4_PRESSED; }
 unsigned long cc_button5_pressed(void) { return BUTTON5_PRESSED; }
 
-static struct termios saved_termios;
-static int have_saved = 0;
-
-void cc_emergency_restore(void) {
-    static const char reset[] = "\033[0m\033[?1000l\033[?1006l\033[?25h\033[?1049l\r\n";
-    ssize_t r = write(STDOUT_FILENO, reset, sizeof reset - 1);
-    (void)r;
-    if (have_saved) tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
-}
-
-static void crash_handler(int sig) {
-    cc_emergency_restore();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-void cc_install_crash_restore(void) {
-    if (tcgetattr(STDIN_FILENO, &saved_termios) == 0) have_saved = 1;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = crash_handler;
-    sa.sa_flags = (int)SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE};
-    for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
-}
-
-static int quit_pipe[2] = {-1, -1};
-
-static void quit_handler(int sig) {
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    ssize_t r = write(quit_pipe[1], &b, 1);
-    (void)r;
-    errno = saved;
-}
-
-int cc_install_quit_pipe(void) {
-    if (quit_pipe[0] >= 0) return quit_pipe[0];
-    if (pipe2(quit_pipe, O_NONBLOCK | O_CLOEXEC) != 0) return -1;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = quit_handler;
-    sigemptyset(&sa.sa_mask);
-    int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
-    return quit_pipe[0];
-}
+// The terminal restore on signals and crashes lives in restore.c.
 
 int cc_key_f(int n) { return KEY_F(n); }
 

@@ -48,6 +48,7 @@ public enum App {
         let terminal: Terminal
         do { terminal = try Terminal(term: term, wantColor: options.color) } catch { throw .unknownTerminal(term) }
         defer { terminal.stop() }
+        cc_arm_restore()
 
         // First frame: `stat` for everyone, details for sessiontop's own process only; the
         // next scan (right after) reads status and details and the analysis runs.
@@ -64,6 +65,8 @@ public enum App {
         render(state, into: &screen)
         terminal.draw(screen)
         if let path = options.firstFrameFile { writeTimestamp(path) }
+        // SESSIONTOP_SELFTEST=stack-overflow|segv|abort crashes here, for the restore tests.
+        if let kind = getenv("SESSIONTOP_SELFTEST") { cc_selftest_crash(kind) }
 
         var nextScan = monotonic()  // the full details right after the first frame
         var cursor = 0

@@ -19,14 +19,21 @@ unsigned long cc_button1_double_clicked(void);
 unsigned long cc_button4_pressed(void);
 unsigned long cc_button5_pressed(void);
 /// Saves the terminal's termios so a crash handler can restore it; installs handlers for
-/// SEGV/BUS/ILL/TRAP/ABRT/FPE that write reset sequences, restore termios and re-raise.
+/// SEGV/BUS/ILL/TRAP/ABRT/FPE/SYS, on an alternate signal stack, that write reset sequences
+/// (attributes, keypad, mouse, cursor, main screen), restore termios, say so and re-raise.
 void cc_install_crash_restore(void);
-/// Restores termios saved by cc_install_crash_restore and leaves the alternate screen
+/// After newterm: takes the reset sequences from the terminal's terminfo entry.
+void cc_arm_restore(void);
+/// Restores termios saved by cc_install_crash_restore and writes the reset sequences
 /// (async-signal-safe: used from signal handlers).
 void cc_emergency_restore(void);
-/// Installs handlers for SIGINT/SIGTERM/SIGHUP that write the signal number (one byte) to a
-/// non-blocking close-on-exec self-pipe; returns the read end, or -1.
+/// Installs handlers for every signal whose default action ends the process but the crash
+/// ones (INT, TERM, HUP, QUIT, PIPE, ALRM, USR1/2, real-time …) that write the signal number
+/// (one byte) to a non-blocking close-on-exec self-pipe; returns the read end, or -1.
 int cc_install_quit_pipe(void);
+/// Crashes on purpose ("stack-overflow", "segv", "abort"): SESSIONTOP_SELFTEST, for the tests
+/// of the terminal restore.
+void cc_selftest_crash(const char *kind);
 /// KEY_F(n).
 int cc_key_f(int n);
 /// Non-zero when the locale's codeset is UTF-8 (nl_langinfo(CODESET)).
