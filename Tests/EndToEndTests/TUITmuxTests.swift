@@ -69,8 +69,9 @@ final class TmuxPane {
     /// `backtrace`: SWIFT_BACKTRACE for the command (nil: Swift's default, as users have it).
     init(width: Int = 100, height: Int = 30, env: String = "LANG=C.UTF-8", backtrace: String? = "interactive=no", command: String) {
         socket = "st-tui-\(getpid())-\(Self.counter.next())-\(UInt32.random(in: 0...UInt32.max))"
-        let bt = backtrace.map { "SWIFT_BACKTRACE=\($0)" } ?? "-u SWIFT_BACKTRACE"
-        let line = "trap : INT; env \(bt) \(env) \(command); echo EXIT:$?; stty -a | tr '\\n' ' '; echo; echo STTY-END; exec sleep 120"
+        // env(1) takes options before assignments.
+        let (unset, set) = backtrace.map { ("", "SWIFT_BACKTRACE=\($0)") } ?? ("-u SWIFT_BACKTRACE", "")
+        let line = "trap : INT; env \(unset) \(env) \(set) \(command); echo EXIT:$?; stty -a | tr '\\n' ' '; echo; echo STTY-END; exec sleep 120"
         // Orphans of this test (the tmux server daemon) come back to us, so we can reap them.
         _ = st_set_child_subreaper(1)
         _ = tmux(["new-session", "-d", "-x", "\(width)", "-y", "\(height)", "-s", "t", line])
