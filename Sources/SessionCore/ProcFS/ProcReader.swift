@@ -51,6 +51,9 @@ public final class ProcReader {
         rootFD = fd
         isProcfs = st_is_procfs(fd) == 1
         buffer = .allocate(byteCount: 1 << 16, alignment: 16)
+        // Allocated here, not in a property initializer: those run before an init that throws
+        // early (cannot open the root), and nothing would free them (ASan's leak check).
+        dents = .allocate(byteCount: 32768, alignment: 8)
         // A /proc tree has at least one numeric directory with a stat file.
         let pids: [Int32]
         switch listNumeric(dirfd: fd, path: ".") {
@@ -170,7 +173,7 @@ public final class ProcReader {
     }
 
     /// Scratch space for getdents64 (32 KiB); one per reader, so one per scanning thread.
-    private var dents = UnsafeMutableRawBufferPointer.allocate(byteCount: 32768, alignment: 8)
+    private var dents: UnsafeMutableRawBufferPointer
 
     private func withDirentBuffer<R>(_ body: (UnsafeMutableRawBufferPointer) -> R) -> R { body(dents) }
 
