@@ -217,6 +217,7 @@ public enum Relauncher {
         if let u = p.umask.value { umask = u } else { umask = 0o022; warnings.append("its umask is unknown: using 022") }
 
         var user: String?
+        if let why = p.userUnknown { throw .unreadable(what: "owner (status Uid:)", reason: why) }
         if p.uid != geteuid() {
             if geteuid() != 0 || options.via != .daemonize { throw .otherUser(uid: p.uid) }
             user = String(p.uid)
