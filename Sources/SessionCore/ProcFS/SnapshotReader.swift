@@ -29,6 +29,11 @@ public struct ScanOptions: Sendable {
     /// details are read; the others read `stat` alone and keep the rest from `previous`.
     /// Cuts a tick's kernel time roughly in half (the TUI's refresh).
     public var statusWithDetails: Bool = false
+    /// Read each bash/zsh session leader's job table from its memory (ShellMemoryReader).
+    public var readShellMemory: Bool = true
+    /// Read systemd-logind's policy (under `SnapshotReader.configRoot`) when some process is in
+    /// a logind session scope or user manager.
+    public var readLogind: Bool = true
 
     public init(details: Details = .all, fdInfoFor: Set<Int32> = [], fdInfoForAll: Bool = false) {
         self.details = details
@@ -51,6 +56,10 @@ public final class SnapshotReader {
     private var secondary: ScanWorker?
     /// Below this many pids a second thread costs more than it saves.
     public var parallelThreshold = 400
+    /// Where logind's configuration and state are read (`/`; a fixture tree in tests).
+    public var configRoot = "/"
+    /// Reads the shells' memory; keeps parsed executables between scans.
+    public lazy var shellMemoryReader = ShellMemoryReader(proc: proc)
 
     public init(root: String = "/proc") throws(ProcReader.OpenError) {
         proc = try ProcReader(root: root)
@@ -102,8 +111,13 @@ public final class SnapshotReader {
         if case .success(let b) = proc.readRootFile("uptime") {
             uptime = Double(String(decoding: b.prefix { $0 != 0x20 }, as: UTF8.self)) ?? 0
         }
-        return Snapshot(processes: processes, selfPid: selfPid, clockTicks: clockTicks,
-                        uptime: uptime, hostname: Self.hostname())
+        var snap = Snapshot(processes: processes, selfPid: selfPid, clockTicks: clockTicks,
+                            uptime: uptime, hostname: Self.hostname())
+        if options.readShellMemory { snap.shellMemory = shellMemoryReader.readLeaders(of: snap) }
+        if options.readLogind, processes.values.contains(where: { $0.cgroup.value.flatMap(CgroupPlace.of) != nil }) {
+            snap.logind = LogindPolicyReader.read(root: configRoot)
+        }
+        return snap
     }
 
     private func secondWorker() -> ScanWorker? {
@@ -226,6 +240,7 @@ final class ScanWorker {
             info.exe = .unknown(.notRead)
             info.cwd = .unknown(.notRead)
             info.fds = .unknown(.notRead)
+            info.cgroup = .unknown(.notRead)
             return info
         }
         if case .refresh(let fresh, let previous) = options.details, !fresh.contains(pid),
@@ -235,6 +250,7 @@ final class ScanWorker {
             info.exe = old.exe
             info.cwd = old.cwd
             info.fds = old.fds
+            info.cgroup = old.cgroup
             return info
         }
 
@@ -248,6 +264,11 @@ final class ScanWorker {
         info.cwd = link(dir, "cwd")
         let withInfo = options.fdInfoForAll || options.fdInfoFor.contains(pid)
         info.fds = readFds(dir: dir, withInfo: withInfo, statTargets: options.statFdTargets)
+        switch proc.read(dirfd: dir, "cgroup", { CgroupParser.parse($0) }) {
+        case .success(let path?): info.cgroup = .known(path)
+        case .success(nil): info.cgroup = .unknown(.notApplicable)
+        case .failure(let e): info.cgroup = .unknown(UnknownReason(e))
+        }
         if options.readSyscall, let fds = info.fds.value, fds.contains(where: { $0.kind == .tty }) {
             info.syscall = Field(proc.read(dirfd: dir, "syscall") { SyscallParser.parse($0) }
                 .flatMap { $0.map { .success($0) } ?? .failure(.invalid) })

@@ -27,6 +27,7 @@ public enum SnapshotJSON {
             w.key("leader"); if let l = s.leader { w.int(l) } else { w.null() }
             w.key("tty"); if let t = s.tty { w.string(t) } else { w.null() }
             w.key("foreground_pgid"); if let f = s.foregroundPgid { w.int(f) } else { w.null() }
+            w.key("shell"); shellView(s.leader.flatMap { snap.shellMemory[$0] }, &w)
             w.key("groups")
             w.array { w in
                 for g in s.groups {
@@ -39,7 +40,7 @@ public enum SnapshotJSON {
                         w.key("processes")
                         w.array { w in
                             for pid in g.members {
-                                process(snap.processes[pid]!, verdicts, &w)
+                                process(snap.processes[pid]!, verdicts, &w, snapshot: snap)
                             }
                         }
                     }
@@ -49,7 +50,7 @@ public enum SnapshotJSON {
     }
 
     public static func process(_ p: ProcessInfo, _ verdicts: [HangupEvent: [Int32: Verdict]],
-                               _ w: inout JSONWriter) {
+                               _ w: inout JSONWriter, snapshot: Snapshot? = nil) {
         w.object { w in
             w.key("pid"); w.int(p.pid)
             w.key("ppid"); w.int(p.ppid)
@@ -88,6 +89,8 @@ public enum SnapshotJSON {
                     }
                 }
             }
+            field("cgroup", "cgroup_unknown", p.cgroup, &w) { w, v in w.string(bytes: v) }
+            if let snapshot { shellJob(p, snapshot, &w) }
             w.key("signals")
             w.object { w in
                 w.key("ignored"); w.strings(p.signals.ignored.names)
