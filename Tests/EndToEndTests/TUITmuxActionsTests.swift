@@ -80,7 +80,8 @@ import TestSupport
         let original = try Processes.spawn(argv) {
             $0.newSession = true
             $0.workingDirectory = dir
-            $0.environment = ["PATH=/usr/bin:/bin", "MARK=tui-\(m)"]
+            // The log goes where the target's user keeps state, as its environment says.
+            $0.environment = ["PATH=/usr/bin:/bin", "MARK=tui-\(m)", "XDG_STATE_HOME=\(dir)/state"]
         }
         defer { Processes.killAndReap(original) }
         #expect(waitUntil { find(argv) != nil })

@@ -78,12 +78,19 @@ import TestSupport
         #expect(json.contains("\"argv\":[\"sleep\",\"31\"]"))
     }
 
-    @Test func defaultLogIsUnderTheStateDirectory() {
-        let path = Relauncher.defaultLogPath(comm: "sleep", pid: 42)
-        let state = getenv("XDG_STATE_HOME").map { String(cString: $0) }
-        let home = getenv("HOME").map { String(cString: $0) } ?? "/tmp"
-        #expect(path.hasPrefix((state?.hasPrefix("/") == true ? state! : home + "/.local/state") + "/sessiontop/sleep-42-"))
-        #expect(path.hasSuffix(".log"))
+    /// The target's XDG_STATE_HOME, else its HOME, else its password entry's home; root with
+    /// none of them gets /var/log/sessiontop; never /tmp.
+    @Test func defaultLogIsUnderTheTargetsStateDirectory() {
+        let path = Relauncher.defaultLogPath(comm: "sleep", pid: 42, environment: ["XDG_STATE_HOME=/srv/state"], uid: 1234)
+        #expect(path?.hasPrefix("/srv/state/sessiontop/sleep-42-") == true)
+        #expect(path?.hasSuffix(".log") == true)
+        #expect(SafeFile.logDirectory(environment: ["XDG_STATE_HOME=relative", "HOME=/home/ann/"], uid: 1234)
+                == "/home/ann/.local/state/sessiontop")
+        let rootHome = Daemonizer.lookUpUser("0")?.home ?? "?"
+        #expect(SafeFile.logDirectory(environment: ["PATH=/bin"], uid: 0) == rootHome + "/.local/state/sessiontop")
+        #expect(SafeFile.logDirectory(environment: ["HOME=/"], uid: 0) == rootHome + "/.local/state/sessiontop")
+        // nobody's home is /nonexistent: that is where its state would go, not /tmp.
+        #expect(SafeFile.logDirectory(environment: [], uid: 65534)?.hasPrefix("/tmp") == false)
     }
 
     @Test func systemdRunNeedsSystemd() throws {

@@ -15,9 +15,22 @@ public enum TempDirectory {
         return String(cString: p)
     }
 
-    /// `rm -rf path`, only for a path made by `make`.
+    /// Where `makePrivate` puts directories: no world-writable directory above them (/tmp is),
+    /// for code that refuses to write below one (SafeFile.createLog).
+    public static let privatePrefix = "/run/sessiontop-test-"
+
+    /// A fresh `/run/sessiontop-test-<tag>-XXXXXX` (mode 0700); the caller removes it.
+    public static func makePrivate(_ tag: String) throws(Errno) -> String {
+        var template = Array("\(privatePrefix)\(tag)-XXXXXX".utf8CString)
+        guard let p = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw Errno.current
+        }
+        return String(cString: p)
+    }
+
+    /// `rm -rf path`, only for a path made by `make` or `makePrivate`.
     public static func remove(_ path: String) {
-        guard path.hasPrefix(prefix), !path.contains("/../") else { return }
+        guard path.hasPrefix(prefix) || path.hasPrefix(privatePrefix), !path.contains("/../") else { return }
         _ = try? Processes.run(["/bin/rm", "-rf", path])
     }
 }

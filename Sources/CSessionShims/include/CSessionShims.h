@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 #include <stdint.h>
+#include "st_safefile.h"
 
 /// Thin wrappers over what Swift's Glibc module hides (it is built without _GNU_SOURCE),
 /// and the only code that runs between fork and exec. Every function returns -1 and sets

@@ -24,6 +24,9 @@ public struct DaemonizeOptions: Sendable {
     public var stderrPath: String?
     /// O_APPEND instead of O_TRUNC for the output files.
     public var append = false
+    /// An open file for both stdout and stderr, instead of `stdoutPath`/`stderrPath` (relaunch's
+    /// log, made by `SafeFile.createLog`); the caller keeps and closes it.
+    public var outputFD: Int32?
     /// The environment to start from; nil: the caller's.
     public var environment: [String]?
     /// NAME=VALUE, added or replacing.
@@ -38,9 +41,8 @@ public enum DaemonizeError: Error, Hashable, Sendable, CustomStringConvertible {
     case badEnvironment(String)
     case notRoot
     case unknownUser(String)
-    /// The pidfile or lockfile is a symlink (opened with O_NOFOLLOW).
-    case symlink(String)
-    case notRegularFile(String)
+    /// A pidfile, lockfile or output file refused or not opened (SafeFile's rules).
+    case file(SafeFileError)
     case open(String, Errno)
     /// The lock is held: another instance runs.
     case locked(String)
@@ -53,8 +55,7 @@ public enum DaemonizeError: Error, Hashable, Sendable, CustomStringConvertible {
         case .badEnvironment(let s): return "bad environment setting '\(s)': expected NAME=VALUE"
         case .notRoot: return "-u needs root: only root can switch to another user"
         case .unknownUser(let u): return "no such user: \(u)"
-        case .symlink(let p): return "refusing to open \(p): it is a symbolic link"
-        case .notRegularFile(let p): return "refusing to use \(p): not a regular file"
+        case .file(let e): return e.description
         case .open(let p, let e): return "cannot open \(p): \(e.message)"
         case .locked(let p): return "\(p) is locked: another instance is running"
         case .spawn(let e): return e.description
@@ -98,84 +99,76 @@ public enum Daemonizer {
         }
         request.environment = env
 
-        var opened: [Int32] = []
-        defer { for fd in opened { close(fd) } }
+        // Whose existing files may be used in a directory others can write to.
+        var owners: Set<UInt32> = [geteuid()]
+        if let u = request.user { owners.insert(u.uid) }
+        func openFile(_ path: String, _ use: SafeFile.Use) throws(DaemonizeError) -> SafeFile.Handle {
+            do { return try SafeFile.open(path, for: use, owners: owners) } catch { throw .file(error) }
+        }
 
         // The lock first: a second start must fail before it touches anything.
-        var lockFD: Int32?
+        var lock: SafeFile.Handle?
         if let path = o.lockFile {
-            let fd = try openNoFollow(path, O_RDWR | O_CREAT)
-            opened.append(fd)
-            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let h = try openFile(path, .lockFile)
+            if flock(h.fd, LOCK_EX | LOCK_NB) != 0 {
                 if errno == EWOULDBLOCK { throw .locked(path) }
                 throw .open(path, .current)
             }
-            lockFD = fd
+            lock = h
             log("locked \(path)")
         }
-        // The pidfile is opened (not truncated) now so a failure comes before the daemon starts.
-        var pidFD: Int32?
-        var createdPidFile = false
-        if let path = o.pidFile {
-            let existed = access(path, F_OK) == 0
-            let fd = try openNoFollow(path, O_WRONLY | O_CREAT)
-            opened.append(fd)
-            pidFD = fd
-            createdPidFile = !existed
-        }
+        // The pidfile is opened (not truncated) now so a failure comes before the daemon starts;
+        // the same file as the lock is opened once.
+        var pidFile: SafeFile.Handle?
+        if let path = o.pidFile { pidFile = path == o.lockFile ? lock : try openFile(path, .pidFile) }
 
         let devnull = open("/dev/null", O_RDWR | O_CLOEXEC)
         guard devnull >= 0 else { throw .open("/dev/null", .current) }
-        opened.append(devnull)
-        let outFD = try o.stdoutPath.map { p throws(DaemonizeError) in try openOutput(p, append: o.append) } ?? devnull
-        if outFD != devnull { opened.append(outFD) }
-        var errFD = devnull
-        if let p = o.stderrPath {
-            if p == o.stdoutPath { errFD = outFD } else { errFD = try openOutput(p, append: o.append); opened.append(errFD) }
+        defer { close(devnull) }
+        var outputs: [SafeFile.Handle] = []
+        var outFD = devnull, errFD = devnull
+        if let fd = o.outputFD {
+            outFD = fd
+            errFD = fd
+        } else {
+            if let p = o.stdoutPath {
+                let h = try openFile(p, .output(append: o.append))
+                outputs.append(h)
+                outFD = h.fd
+            }
+            if let p = o.stderrPath {
+                if p == o.stdoutPath { errFD = outFD } else {
+                    let h = try openFile(p, .output(append: o.append))
+                    outputs.append(h)
+                    errFD = h.fd
+                }
+            }
         }
+        let lockFD = lock?.fd
+        // The handles own the fds: they must outlive the spawn.
+        defer { withExtendedLifetime((lock, pidFile, outputs)) {} }
 
         request.fileDescriptors = [(0, devnull), (1, outFD), (2, errFD)]
         if let l = lockFD { request.fileDescriptors.append((3, l)) }
         request.closeOtherFDs = true
 
-        log("starting \(o.command.joined(separator: " ")) in \(o.directory), umask \(String(o.umask, radix: 8))")
+        log("starting \(o.command.joined(separator: " ")) in \(o.directory), umask \(octal(o.umask))")
         let pid: Int32
         do {
             pid = try Spawner.spawn(request)
         } catch {
-            if createdPidFile, let p = o.pidFile { unlink(p) }
+            pidFile?.removeIfCreated()
             throw .spawn(error)
         }
         log("daemon pid \(pid)")
 
-        if let fd = pidFD, let path = o.pidFile {
+        if let fd = pidFile?.fd, let path = o.pidFile {
             var text = Array("\(pid)\n".utf8)
             let ok = ftruncate(fd, 0) == 0 && text.withUnsafeMutableBytes { pwrite(fd, $0.baseAddress, $0.count, 0) } == text.count
             if !ok { throw .pidFile(path, .current) }
             log("wrote \(path)")
         }
         return DaemonizeResult(pid: pid)
-    }
-
-    /// open(2) with O_NOFOLLOW|O_CLOEXEC; a symlink (ELOOP) or a non-regular file is refused.
-    static func openNoFollow(_ path: String, _ flags: Int32) throws(DaemonizeError) -> Int32 {
-        let fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        if fd < 0 {
-            if errno == ELOOP { throw .symlink(path) }
-            throw .open(path, .current)
-        }
-        var st = stat()
-        if fstat(fd, &st) != 0 || (st.st_mode & S_IFMT) != S_IFREG {
-            close(fd)
-            throw .notRegularFile(path)
-        }
-        return fd
-    }
-
-    static func openOutput(_ path: String, append: Bool) throws(DaemonizeError) -> Int32 {
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0o644)
-        if fd < 0 { throw .open(path, .current) }
-        return fd
     }
 
     /// The caller's environment (environ(7)).

@@ -42,6 +42,8 @@ public enum RelaunchRefusal: Error, Hashable, Sendable, CustomStringConvertible 
     case otherUser(uid: UInt32)
     case systemdNotRunning(String)
     case noTmux
+    /// No state or home directory for the default log (give --log).
+    case noLogDirectory(uid: UInt32)
 
     public var description: String {
         switch self {
@@ -57,6 +59,7 @@ public enum RelaunchRefusal: Error, Hashable, Sendable, CustomStringConvertible 
         case .otherUser(let uid): return "it runs as uid \(uid): only root can relaunch another user's process"
         case .systemdNotRunning(let why): return "systemd-run: \(why); use --via daemonize or --via tmux"
         case .noTmux: return "tmux is not installed (no tmux in PATH)"
+        case .noLogDirectory(let uid): return SafeFileError.noLogDirectory(uid: uid).description
         }
     }
 }
@@ -76,6 +79,10 @@ public struct RelaunchPlan: Hashable, Sendable {
     public var user: String?
     /// daemonize: where stdout and stderr go.
     public var logPath: String?
+    /// Set for sessiontop's default log: a new file owned by this user (the original's), in a
+    /// directory private to them (`SafeFile.createLog`). nil for a log the user named (opened
+    /// with `SafeFile.open`, appended to).
+    public var logOwner: FileOwner?
     /// tmux / systemd-run: the exact launcher command line.
     public var launcher: [String]
     public var endOriginal: Bool
@@ -144,13 +151,14 @@ public struct RelaunchPlan: Hashable, Sendable {
 public enum RelaunchError: Error, Hashable, Sendable, CustomStringConvertible {
     case start(DaemonizeError)
     case launcher(String)
-    case cannotCreateLogDirectory(String, Errno)
+    /// The log file was refused or could not be created (SafeFile's rules).
+    case log(SafeFileError)
 
     public var description: String {
         switch self {
         case .start(let e): return e.description
         case .launcher(let s): return s
-        case .cannotCreateLogDirectory(let d, let e): return "cannot create \(d): \(e.message)"
+        case .log(let e): return e.description
         }
     }
 }
@@ -261,7 +269,15 @@ public enum Relauncher {
                                 warnings: warnings, name: name)
         switch options.via {
         case .daemonize:
-            plan.logPath = options.logPath ?? defaultLogPath(comm: comm, pid: pid)
+            if let path = options.logPath {
+                plan.logPath = path
+            } else {
+                guard let path = defaultLogPath(comm: comm, pid: pid, environment: env, uid: p.uid) else {
+                    throw .noLogDirectory(uid: p.uid)
+                }
+                plan.logPath = path
+                plan.logOwner = FileOwner(uid: p.uid, gid: p.gid)
+            }
         case .tmux:
             guard let tmux = findInPath("tmux") else { throw .noTmux }
             var cmd = [tmux]
@@ -314,9 +330,20 @@ public enum Relauncher {
         var newPid: Int32?
         switch plan.via {
         case .daemonize:
-            if let log = plan.logPath {
-                let dir = String(log[..<(log.lastIndex(of: "/") ?? log.startIndex)])
-                if !dir.isEmpty { try makeDirectories(dir) }
+            // The log is opened here, by rules no other user can subvert (SafeFile).
+            var log: SafeFile.Handle?
+            if let path = plan.logPath {
+                do {
+                    if let owner = plan.logOwner {
+                        log = try SafeFile.createLog(path, owner: owner)
+                    } else {
+                        var owners: Set<UInt32> = [geteuid()]
+                        if let u = plan.user.flatMap({ UInt32($0) }) { owners.insert(u) }
+                        let maker = plan.user.flatMap { UInt32($0) }.flatMap { Daemonizer.lookUpUser(String($0)) }
+                            .map { FileOwner(uid: $0.uid, gid: $0.gid) } ?? .caller
+                        log = try SafeFile.open(path, for: .output(append: true), owners: owners, makeDirectories: maker)
+                    }
+                } catch { throw .log(error) }
             }
             var o = DaemonizeOptions(command: plan.arguments)
             o.executable = plan.executable
@@ -325,10 +352,12 @@ public enum Relauncher {
             o.umask = plan.umask
             o.user = plan.user
             o.userEnvironment = false
-            o.stdoutPath = plan.logPath
-            o.stderrPath = plan.logPath
-            o.append = true
-            do { newPid = try Daemonizer.start(o).pid } catch { throw .start(error) }
+            o.outputFD = log?.fd
+            do { newPid = try Daemonizer.start(o).pid } catch {
+                log?.removeIfCreated()
+                throw .start(error)
+            }
+            withExtendedLifetime(log) {}
         case .tmux, .systemdRun:
             // tmux: a server it starts gets the original's environment as its global one;
             // systemd-run needs the caller's (XDG_RUNTIME_DIR, the bus), --setenv carries the rest.
@@ -344,23 +373,18 @@ public enum Relauncher {
         return newPid
     }
 
-    /// `$XDG_STATE_HOME/sessiontop/<comm>-<pid>-<YYYYmmdd-HHMMSS>.log`, else under
-    /// `~/.local/state/sessiontop/` (XDG Base Directory spec, XDG_STATE_HOME).
-    public static func defaultLogPath(comm: String, pid: Int32) -> String {
-        var base: String
-        if let x = getenv("XDG_STATE_HOME").map({ String(cString: $0) }), x.hasPrefix("/") {
-            base = x
-        } else {
-            let home = getenv("HOME").map { String(cString: $0) } ?? "/tmp"
-            base = home + "/.local/state"
-        }
+    /// `<state dir>/<comm>-<pid>-<YYYYmmdd-HHMMSS>.log`, where the state dir is the one of the
+    /// user `uid` whose environment is `environment` (`SafeFile.logDirectory`: XDG_STATE_HOME,
+    /// HOME, the password entry's home; never /tmp). nil when that user has none.
+    public static func defaultLogPath(comm: String, pid: Int32, environment: [String], uid: UInt32) -> String? {
+        guard let dir = SafeFile.logDirectory(environment: environment, uid: uid) else { return nil }
         var t = time(nil)
         var tmv = tm()
         localtime_r(&t, &tmv)
         var buf = [CChar](repeating: 0, count: 32)
         let n = strftime(&buf, buf.count, "%Y%m%d-%H%M%S", &tmv)
         let stamp = String(decoding: buf.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return "\(base)/sessiontop/\(comm)-\(pid)-\(stamp).log"
+        return "\(dir)/\(comm)-\(pid)-\(stamp).log"
     }
 
     /// systemd-run --user needs a booted systemd (sd_booted(3): /run/systemd/system) and the
@@ -379,14 +403,6 @@ public enum Relauncher {
     static func sanitize(_ s: String) -> String {
         let t = String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
         return t.isEmpty ? "process" : t
-    }
-
-    static func makeDirectories(_ path: String) throws(RelaunchError) {
-        var cur = ""
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-            cur += "/" + part
-            if mkdir(cur, 0o700) != 0 && errno != EEXIST { throw .cannotCreateLogDirectory(cur, .current) }
-        }
     }
 
     static func findInPath(_ name: String) -> String? {
