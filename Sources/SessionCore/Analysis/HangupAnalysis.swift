@@ -181,9 +181,13 @@ struct Context {
             if h.signal == 0 { reasons.append(h.rule); continue }
             var effect = Disposition.effect(of: h.signal, on: p)
             var line = h.rule
-            if case .caught = effect, h.signal == Signals.hup, isZshSubshell(p) {
-                effect = .lethal
-                line += "; it is a subshell of the leader zsh (same program and argv), and zsh's own SIGHUP handler exits (Src/signals.c zhandler → zexit)"
+            if case .caught = effect, h.signal == Signals.hup, let fork = shellFork(p) {
+                if let note = fork.lethal {
+                    effect = .lethal
+                    line += "; " + note
+                } else if let note = fork.trap {
+                    line += "; " + note
+                }
             }
             if h.maybe {
                 if case .lethal = effect {
@@ -288,12 +292,28 @@ struct Context {
         return v
     }
 
-    /// A fork of the leader zsh (`( … ) &`): same exe and argv, catching HUP with zsh's handler.
-    func isZshSubshell(_ p: ProcessInfo) -> Bool {
-        guard let l = leader, shell?.kind == .zsh, p.pid != l.pid, p.sid == l.sid,
+    /// A fork of the leader bash or zsh (`$( … )`, `( … ) &`: same exe and argv) catching
+    /// SIGHUP: with no `trap … HUP` of its own (read from its memory) the handler is the shell's,
+    /// which exits — bash sig.c termsig_sighandler → termsig_handler → kill_shell, zsh
+    /// Src/signals.c zhandler → zexit. zsh forks whose memory was not read are taken to run
+    /// zsh's handler, as before; bash ones are left to their handler.
+    func shellFork(_ p: ProcessInfo) -> (lethal: String?, trap: String?)? {
+        guard let l = leader, let kind = shell?.kind, kind == .bash || kind == .zsh, p.pid != l.pid, p.sid == l.sid,
               let exe = p.exe.value, exe == l.exe.value, let argv = p.argv.value, argv == l.argv.value
-        else { return false }
-        return true
+        else { return nil }
+        let name = kind == .bash ? "bash" : "zsh"
+        let how = kind == .bash ? "sig.c termsig_sighandler → kill_shell" : "Src/signals.c zhandler → zexit"
+        switch snapshot.shellForkTraps[p.pid] {
+        case false?:
+            return ("it is a fork of the leader \(name) (same program and argv) with no `trap … HUP` of its own (read from its memory), so \(name)'s own SIGHUP handler runs and exits (\(how))", nil)
+        case true?:
+            return (nil, "it is a fork of the leader \(name) with its own `trap … HUP` (read from its memory)")
+        case nil:
+            if kind == .zsh {
+                return ("it is a subshell of the leader zsh (same program and argv), and zsh's own SIGHUP handler exits (\(how))", nil)
+            }
+            return nil
+        }
     }
 
     func noSignalReason(_ p: ProcessInfo) -> String {

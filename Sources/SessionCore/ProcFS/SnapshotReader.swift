@@ -113,7 +113,10 @@ public final class SnapshotReader {
         }
         var snap = Snapshot(processes: processes, selfPid: selfPid, clockTicks: clockTicks,
                             uptime: uptime, hostname: Self.hostname())
-        if options.readShellMemory { snap.shellMemory = shellMemoryReader.readLeaders(of: snap) }
+        if options.readShellMemory {
+            snap.shellMemory = shellMemoryReader.readLeaders(of: snap)
+            snap.shellForkTraps = shellMemoryReader.readForkTraps(of: snap)
+        }
         if options.readLogind, processes.values.contains(where: { $0.cgroup.value.flatMap(CgroupPlace.of) != nil }) {
             snap.logind = LogindPolicyReader.read(root: configRoot)
         }

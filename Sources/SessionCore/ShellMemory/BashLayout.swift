@@ -59,11 +59,7 @@ public enum BashLayout {
             let jobControl = try int("job_control")
             let pid = try int("dollar_dollar_pid")
 
-            // trap_list[SIGHUP]: a string means `trap … HUP`.
-            let trapAt = try s.address("trap_list", layout: layout)
-            let hupTrap = try m.u64(trapAt &+ 8, "trap_list[SIGHUP]")
-            let impossible = (try? s.address("initialize_traps", layout: layout)) ?? 0
-            let hupTrapped = hupTrap != 0 && hupTrap != 1 && hupTrap != impossible
+            let hupTrapped = try trapped(&m, s, layout: layout)
 
             // struct jobstats js.
             let jsBytes = try m.bytes(s.address("js", size: jobstatsSize, layout: layout), Int(jobstatsSize), "js")
@@ -95,6 +91,28 @@ public enum BashLayout {
             return .success(ShellView(shell: .bash, version: full, shellPid: pid, interactive: interactive != 0,
                                       login: login != 0, jobControl: jobControl != 0, hupOnExit: hupOnExit != 0,
                                       hupTrapped: hupTrapped, jobs: jobs))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// `trap_list[SIGHUP]`: a string (not DEFAULT_SIG 0, IGNORE_SIG 1 or
+    /// IMPOSSIBLE_TRAP_HANDLER) means `trap … HUP` is set.
+    static func trapped(_ m: inout BoundedMemory, _ s: SymbolAddresses, layout: String) throws(DecodeFailure) -> Bool {
+        let trapAt = try s.address("trap_list", layout: layout)
+        let hupTrap = try m.u64(trapAt &+ 8, "trap_list[SIGHUP]")
+        let impossible = (try? s.address("initialize_traps", layout: layout)) ?? 0
+        return hupTrap != 0 && hupTrap != 1 && hupTrap != impossible
+    }
+
+    /// Only the HUP trap (for a fork of the session's bash), after the version check.
+    public static func hupTrapped(_ source: MemorySource, symbols s: SymbolAddresses) -> Result<Bool, DecodeFailure> {
+        do throws(DecodeFailure) {
+            var m = BoundedMemory(source, budget: 4096)
+            let dist = try m.pointer(s.address("dist_version", size: 8, layout: "bash"), "dist_version", alignment: 1)!
+            let version = try m.cString(dist, limit: 16, "bash's version string")
+            guard knownVersions.contains(version) else { throw DecodeFailure("bash \(version): layout unknown") }
+            return .success(try trapped(&m, s, layout: "bash \(version)"))
         } catch {
             return .failure(error)
         }

@@ -73,8 +73,8 @@ public struct ELFImage: Hashable, Sendable {
         var loads: [Segment] = []
         for i in 0..<UInt64(phnum) {
             guard let at = offset(phoff, i, UInt64(phentsize)), let ptype = b.u32(at),
-                  let flags = b.u32(at &+ 4), let off = b.u64(at &+ 8), let vaddr = b.u64(at &+ 16),
-                  let filesz = b.u64(at &+ 32), let memsz = b.u64(at &+ 40)
+                  let flags = b.u32(sat(at, 4)), let off = b.u64(sat(at, 8)), let vaddr = b.u64(sat(at, 16)),
+                  let filesz = b.u64(sat(at, 32)), let memsz = b.u64(sat(at, 40))
             else { throw .malformed("program header \(i) outside the file") }
             guard ptype == PT_LOAD else { continue }
             guard memsz >= filesz, vaddr.addingReportingOverflow(memsz).overflow == false,
@@ -89,12 +89,12 @@ public struct ELFImage: Hashable, Sendable {
         guard shentsize >= 64 else { throw .malformed("e_shentsize \(shentsize)") }
         var dynsym: (off: UInt64, size: UInt64, entsize: UInt64, link: UInt32)?
         for i in 0..<UInt64(shnum) {
-            guard let at = offset(shoff, i, UInt64(shentsize)), let stype = b.u32(at &+ 4) else {
+            guard let at = offset(shoff, i, UInt64(shentsize)), let stype = b.u32(sat(at, 4)) else {
                 throw .malformed("section header \(i) outside the file")
             }
             guard stype == SHT_DYNSYM else { continue }
-            guard let off = b.u64(at &+ 24), let size = b.u64(at &+ 32), let link = b.u32(at &+ 40),
-                  let entsize = b.u64(at &+ 56)
+            guard let off = b.u64(sat(at, 24)), let size = b.u64(sat(at, 32)), let link = b.u32(sat(at, 40)),
+                  let entsize = b.u64(sat(at, 56))
             else { throw .malformed("section header \(i) outside the file") }
             dynsym = (off, size, entsize, link)
             break
@@ -102,7 +102,7 @@ public struct ELFImage: Hashable, Sendable {
         guard let ds = dynsym else { throw .malformed("no .dynsym section") }
         guard ds.entsize >= 24 else { throw .malformed(".dynsym entry size \(ds.entsize)") }
         guard UInt64(ds.link) < UInt64(shnum), let strAt = offset(shoff, UInt64(ds.link), UInt64(shentsize)),
-              b.u32(strAt &+ 4) == SHT_STRTAB, let strOff = b.u64(strAt &+ 24), let strSize = b.u64(strAt &+ 32)
+              b.u32(sat(strAt, 4)) == SHT_STRTAB, let strOff = b.u64(sat(strAt, 24)), let strSize = b.u64(sat(strAt, 32))
         else { throw .malformed(".dynsym's string table") }
         guard b.contains(strOff, strSize) else { throw .malformed("string table outside the file") }
         guard b.contains(ds.off, ds.size) else { throw .malformed(".dynsym outside the file") }
@@ -111,12 +111,12 @@ public struct ELFImage: Hashable, Sendable {
 
         var symbols: [String: Symbol] = [:]
         for i in 1..<max(count, 1) {  // entry 0 is the undefined symbol
-            let at = ds.off &+ i &* ds.entsize  // inside .dynsym: checked above
-            guard let nameOff = b.u32(at), let info = b.u8(at &+ 4), let shndx = b.u16(at &+ 6),
-                  let value = b.u64(at &+ 8), let size = b.u64(at &+ 16)
+            let at = ds.off + i * ds.entsize  // inside .dynsym: checked above
+            guard let nameOff = b.u32(at), let info = b.u8(sat(at, 4)), let shndx = b.u16(sat(at, 6)),
+                  let value = b.u64(sat(at, 8)), let size = b.u64(sat(at, 16))
             else { throw .malformed("symbol \(i)") }
             guard shndx != 0 else { continue }  // SHN_UNDEF: imported, not ours
-            guard UInt64(nameOff) < strSize, let name = b.cString(strOff &+ UInt64(nameOff),
+            guard UInt64(nameOff) < strSize, let name = b.cString(strOff + UInt64(nameOff),
                                                                   limit: min(strSize - UInt64(nameOff), UInt64(maxName)))
             else { continue }
             if let w = wanted, !w.contains(name) { continue }
@@ -125,6 +125,12 @@ public struct ELFImage: Hashable, Sendable {
             }
         }
         return ELFImage(type: type, machine: machine, loads: loads, symbols: symbols)
+    }
+
+    /// `a + b`, saturating: an offset past the end of any file instead of a wrapped one.
+    static func sat(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (s, o) = a.addingReportingOverflow(b)
+        return o ? UInt64.max : s
     }
 
     /// `base + index × size`, nil on overflow.
@@ -190,7 +196,7 @@ struct Bytes {
     func cString(_ off: UInt64, limit: UInt64) -> String? {
         guard off < UInt64(a.count) else { return nil }
         let start = Int(off)
-        let end = Int(min(UInt64(a.count), off &+ min(limit, UInt64(a.count))))
+        let end = Int(min(UInt64(a.count), ELFImage.sat(off, min(limit, UInt64(a.count)))))
         var i = start
         while i < end {
             if a[i] == 0 { return String(validating: a[start..<i], as: UTF8.self) }

@@ -48,8 +48,45 @@ public final class ShellMemoryReader {
         return out
     }
 
+    /// For forks of a bash/zsh session leader (same program and argv: a `$( … )` or a
+    /// subshell) that catch SIGHUP: whether a `trap … HUP` of its own is set, by pid. Without one
+    /// the handler is the shell's own, which exits (bash sig.c termsig_sighandler → kill_shell,
+    /// zsh Src/signals.c zhandler → zexit). Unreadable forks are left out.
+    public func readForkTraps(of snapshot: Snapshot) -> [Int32: Bool] {
+        var out: [Int32: Bool] = [:]
+        for s in snapshot.sessions where s.ttyDevice != 0 {
+            guard let lpid = s.leader, let leader = snapshot.processes[lpid], let exe = leader.exe.value,
+                  let argv = leader.argv.value else { continue }
+            let kind: ShellView.Shell
+            switch ShellProfile.detect(leader).kind {
+            case .bash: kind = .bash
+            case .zsh: kind = .zsh
+            default: continue
+            }
+            for g in s.groups {
+                for pid in g.members where pid != lpid {
+                    guard let p = snapshot.processes[pid], p.signals.caught.contains(Signals.hup), !p.state.isGone,
+                          p.exe.value == exe, p.argv.value == argv else { continue }
+                    if case .success(let trapped) = withMemory(p, kind: kind, { m, s in
+                        kind == .bash ? BashLayout.hupTrapped(m, symbols: s) : ZshLayout.hupTrapped(m, symbols: s)
+                    }) { out[pid] = trapped }
+                }
+            }
+        }
+        return out
+    }
+
     /// Decodes one shell's memory (no check against /proc: see `readLeaders`).
     public func read(_ p: ProcessInfo, kind: ShellView.Shell) -> Result<ShellView, DecodeFailure> {
+        withMemory(p, kind: kind) { m, s in
+            kind == .bash ? BashLayout.decode(m, symbols: s) : ZshLayout.decode(m, symbols: s)
+        }
+    }
+
+    /// Opens `p`'s executable, memory map and memory (checking it is still the process the
+    /// snapshot saw) and hands the memory and the symbol addresses to `body`.
+    func withMemory<T>(_ p: ProcessInfo, kind: ShellView.Shell,
+                       _ body: (MemorySource, SymbolAddresses) -> Result<T, DecodeFailure>) -> Result<T, DecodeFailure> {
         guard case .success(let dir) = proc.openProcess(p.pid) else { return .failure(DecodeFailure("it exited while being read")) }
         defer { close(dir) }
         // The same process the snapshot saw (the dir fd pins it; the start time proves it).
@@ -101,11 +138,7 @@ public final class ShellMemoryReader {
             return .failure(DecodeFailure("cannot open its memory (\(e.message))"))
         }
         defer { close(mem) }
-        let source = FileMemory(fd: mem)
-        switch kind {
-        case .bash: return BashLayout.decode(source, symbols: symbols)
-        case .zsh: return ZshLayout.decode(source, symbols: symbols)
-        }
+        return body(FileMemory(fd: mem), symbols)
     }
 
     /// The executable's stat and its parsed image (cached by identity).

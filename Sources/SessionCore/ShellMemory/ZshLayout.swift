@@ -92,6 +92,19 @@ public enum ZshLayout {
         }
     }
 
+    /// Only `sigtrapped[SIGHUP] & ZSIG_TRAPPED` (for a fork of the session's zsh).
+    public static func hupTrapped(_ source: MemorySource, symbols s: SymbolAddresses) -> Result<Bool, DecodeFailure> {
+        do throws(DecodeFailure) {
+            var m = BoundedMemory(source, budget: 4096)
+            let version = try zshVersion(&m, s)
+            guard knownVersions.contains(version) else { throw DecodeFailure("zsh \(version): layout unknown") }
+            let trapAt = try s.address("sigtrapped", layout: "zsh \(version)")
+            return .success(try m.i32(trapAt &+ 4, "sigtrapped[SIGHUP]") & 1 != 0)
+        } catch {
+            return .failure(error)
+        }
+    }
+
     /// `$ZSH_VERSION` from the global parameter table (Src/hashtable.c: bucket `hasher(name) %
     /// hsize`, then the chain).
     static func zshVersion(_ m: inout BoundedMemory, _ s: SymbolAddresses) throws(DecodeFailure) -> String {

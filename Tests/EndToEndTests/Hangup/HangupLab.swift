@@ -23,6 +23,8 @@ final class HangupLab {
     /// so its death is read from /proc.
     private(set) var leaderIsChild = true
     private(set) var leaderStart: UInt64 = 0
+    /// Run the shell as this user (its home is handed over to it); nil: as ourselves.
+    var user: (uid: UInt32, gid: UInt32, groups: [UInt32])?
 
     init(shell: ShellUnderTest, token: String) throws {
         self.shell = shell
@@ -50,6 +52,10 @@ final class HangupLab {
         r.newSession = true
         r.controllingTerminalFD = 0
         r.fileDescriptors = [(0, slave), (1, slave), (2, slave)]
+        if let u = user {
+            r.user = u
+            _ = chown(home, u.uid, u.gid)
+        }
         leader = try Spawner.spawn(r)
         close(slave)
         slave = -1
@@ -286,6 +292,14 @@ extension HangupLab {
             for m in g.members { if let s = marked(m) { return s } }
         }
         return "other: " + (snap.processes[pid]?.commandLine ?? "?")
+    }
+
+    /// Fails the test for every `certain: false` whose reason is not a race (the floor for a
+    /// shell whose memory was read).
+    func recordHedgesBeyondRaces(_ rows: [RealityRow], _ what: String) {
+        for r in rows where !r.predicted.certain && !(r.predicted.reasons.last?.hasPrefix("uncertain: race") ?? false) {
+            Issue.record("\(what): \(r.scenario): pid \(r.pid) `\(r.command)` hedged without a race: \(r.predicted.reasons.joined(separator: " | "))")
+        }
     }
 
     /// Fails the test for every wrong verdict: certain and not what happened, or uncertain

@@ -86,10 +86,16 @@ struct HangupRealityTests {
         let token = "8" + String(UInt32.random(in: 1_000_000...9_999_999))
         let lab = try HangupLab(shell: c.shell, token: token)
         defer { lab.cleanup() }
-        let rows = try run(c, lab)
+        let (rows, memory) = try run(c, lab)
         let naive = naiveMismatches(rows)
 
         lab.recordMismatches(rows, c.testDescription)
+        // bash and zsh: their job table is read from memory and trusted, and then nothing is
+        // hedged but a real race.
+        if c.shell.memoryReadable && c.shell.isInteractive {
+            #expect(memory?.trusted == true, "\(c.testDescription): shell memory not used: \(memory?.reason ?? "not read")")
+            lab.recordHedgesBeyondRaces(rows, c.testDescription)
+        }
         // The leader is gone after every event.
         #expect(rows.contains { $0.scenario == "leader" && $0.dead })
         // "Everything in the session dies" fails on this batch: the nohup job, the blocked or
@@ -104,7 +110,7 @@ struct HangupRealityTests {
         rows.filter { $0.inSession && !$0.dead }.count
     }
 
-    func run(_ c: RealityCase, _ lab: HangupLab) throws -> [RealityRow] {
+    func run(_ c: RealityCase, _ lab: HangupLab) throws -> ([RealityRow], ShellMemory?) {
         let scen: [HangupLab.Typed] = c.scenarios.compactMap { i, s in s.command(c.shell.syntax, lab.marker(i)).map { (i, s, $0) } }
         if c.shell == .bashC {
             let script = scen.map { $0.2 }.joined(separator: "\n") + "\nread x\n"
@@ -141,7 +147,7 @@ struct HangupRealityTests {
         }
 
         let alive = lab.watchUntilSettled(tracked)
-        return lab.rows(tracked, snap: snap, predicted: predicted, alive: alive, scen: scen)
+        return (lab.rows(tracked, snap: snap, predicted: predicted, alive: alive, scen: scen), snap.shellMemory[lab.leader])
     }
 }
 

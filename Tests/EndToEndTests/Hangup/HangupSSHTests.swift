@@ -71,6 +71,8 @@ struct HangupSSHTests {
         let alive = lab.watchUntilSettled(tracked)
         let rows = lab.rows(tracked, snap: snap, predicted: predicted, alive: alive, scen: scen)
         lab.recordMismatches(rows, "ssh × \(ending.rawValue)")
+        #expect(snap.shellMemory[shown]?.trusted == true, "\(snap.shellMemory[shown]?.reason ?? "not read")")
+        lab.recordHedgesBeyondRaces(rows, "ssh × \(ending.rawValue)")
         #expect(rows.contains { $0.scenario == "leader" && $0.dead })
         // Not every process died: the nohup job, the setsid job … live on.
         #expect(rows.contains { $0.inSession && !$0.dead })
