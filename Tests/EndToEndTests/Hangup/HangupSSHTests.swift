@@ -49,6 +49,9 @@ struct HangupSSHTests {
         try #require(lab.sync("SYNCED"), "the login shell did not run the scenarios: \(tail(lab.output))")
         try lab.waitForScenarios(scen)
         try #require(lab.sync("STILL"))
+        // A login's own prompt hooks (PROMPT_COMMAND from ~/.bashrc) run after each prompt: let
+        // them finish, so only the scenarios' processes are compared.
+        try lab.waitForScenarios(scen)
 
         let snap = try SnapshotReader().snapshot()
         let leader = try #require(snap.processes[shown])
