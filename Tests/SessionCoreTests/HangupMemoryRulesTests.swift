@@ -161,6 +161,25 @@ import Testing
         #expect(json.contains("\"pid\":600") && json.contains("\"hangup\":{\"hangup\":{\"fate\":\"at-risk\",\"by\":null,\"certain\":true"))
     }
 
+    /// What issue 8's detach-in-place leaves behind: SIGHUP ignored, no fd on the terminal, a
+    /// group of its own (still a child of the shell, in the session) — certain, whatever the
+    /// shell's table says or whether it was read.
+    @Test(arguments: [false, true])
+    func detachedJobIsCertain(_ memoryRead: Bool) {
+        var b = SessionBuilder()
+        b.leader("bash", argv: ["bash", "-i"])
+        b.add(300, pgid: 300, ignored: [Signals.hup], fds: SessionBuilder.noFDs())
+        b.add(310, pgid: 310, ignored: [Signals.hup], fds: SessionBuilder.noFDs(), ctty: false)  // and after setsid
+        b.procs[310]!.sid = 310
+        if memoryRead { b.bashMemory([]) }
+        let all = HangupVerdicts(b.snapshot)
+        for e in HangupEvent.allCases {
+            let v = all.verdict(300, e)
+            #expect(v?.fate == .survives && v?.certain == true, "\(e): \(v?.reasons ?? [])")
+            #expect(all.verdict(310, e) == nil)  // another session, no fd on the terminal: unaffected
+        }
+    }
+
     // MARK: logind
 
     static func scoped(_ b: inout SessionBuilder, _ pid: Int32, _ path: String) {

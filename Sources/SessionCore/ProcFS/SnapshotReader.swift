@@ -270,6 +270,8 @@ final class ScanWorker {
         switch proc.read(dirfd: dir, "cgroup", { CgroupParser.parse($0) }) {
         case .success(let path?): info.cgroup = .known(path)
         case .success(nil): info.cgroup = .unknown(.notApplicable)
+        // A kernel without cgroups (or a fixture tree) has no such file.
+        case .failure(let e) where e.rawValue == ENOENT: info.cgroup = .unknown(.notApplicable)
         case .failure(let e): info.cgroup = .unknown(UnknownReason(e))
         }
         if options.readSyscall, let fds = info.fds.value, fds.contains(where: { $0.kind == .tty }) {

@@ -55,7 +55,6 @@ public enum HangupReport {
                         w.key("sid"); w.int(s.sid)
                         w.key("tty"); if let t = s.tty { w.string(t) } else { w.null() }
                         w.key("leader"); if let l = s.leader { w.int(l) } else { w.null() }
-                        w.key("shell"); SnapshotJSON.shellView(s.leader.flatMap { snapshot.shellMemory[$0] }, &w)
                         w.key("processes")
                         w.array { w in
                             for pid in verdicts.keys.sorted() {
@@ -71,6 +70,7 @@ public enum HangupReport {
                                 }
                             }
                         }
+                        w.key("shell"); SnapshotJSON.shellView(s.leader.flatMap { snapshot.shellMemory[$0] }, &w)
                     }
                 }
             }

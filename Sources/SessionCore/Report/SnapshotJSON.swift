@@ -27,7 +27,6 @@ public enum SnapshotJSON {
             w.key("leader"); if let l = s.leader { w.int(l) } else { w.null() }
             w.key("tty"); if let t = s.tty { w.string(t) } else { w.null() }
             w.key("foreground_pgid"); if let f = s.foregroundPgid { w.int(f) } else { w.null() }
-            w.key("shell"); shellView(s.leader.flatMap { snap.shellMemory[$0] }, &w)
             w.key("groups")
             w.array { w in
                 for g in s.groups {
@@ -46,6 +45,8 @@ public enum SnapshotJSON {
                     }
                 }
             }
+            // Added by issue 9, after the fields that were there before it.
+            w.key("shell"); shellView(s.leader.flatMap { snap.shellMemory[$0] }, &w)
         }
     }
 
@@ -89,8 +90,6 @@ public enum SnapshotJSON {
                     }
                 }
             }
-            field("cgroup", "cgroup_unknown", p.cgroup, &w) { w, v in w.string(bytes: v) }
-            if let snapshot { shellJob(p, snapshot, &w) }
             w.key("signals")
             w.object { w in
                 w.key("ignored"); w.strings(p.signals.ignored.names)
@@ -112,6 +111,9 @@ public enum SnapshotJSON {
                     }
                 }
             }
+            // Added by issue 9, after the fields that were there before it.
+            field("cgroup", "cgroup_unknown", p.cgroup, &w) { w, v in w.string(bytes: v) }
+            if let snapshot { shellJob(p, snapshot, &w) }
         }
     }
 

@@ -4,7 +4,7 @@ import TestSupport
 import SessionCore
 
 /// `sessiontop hangup` as a user runs it, against a real bash session on a pty.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct HangupCommandTests {
     @Test func groupsASessionByFateWithReasons() throws {
         Processes.becomeSubreaper()

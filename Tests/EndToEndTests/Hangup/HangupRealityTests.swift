@@ -77,7 +77,7 @@ struct RealityRow: Sendable {
     }
 }
 
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(3)))
 struct HangupRealityTests {
     /// Predict, do the event for real, compare process by process.
     @Test(arguments: RealityCase.all)

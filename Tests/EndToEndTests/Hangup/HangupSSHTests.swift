@@ -6,7 +6,7 @@ import SessionCore
 /// The hangup analysis against a real OpenSSH login: a private `sshd -D` on 127.0.0.1,
 /// `ssh -tt` into a login bash, jobs typed at its prompt, then the connection dropped (the
 /// client killed) or `exit` typed; every verdict is compared with what really happened.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(3)))
 struct HangupSSHTests {
     enum Ending: String, CaseIterable, CustomTestStringConvertible, Sendable {
         /// The client is SIGKILLed: sshd sees the connection close and closes the pty.

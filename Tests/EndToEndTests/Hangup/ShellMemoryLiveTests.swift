@@ -7,7 +7,7 @@ import TestSupport
 /// `disown`, `disown -h`, `shopt -s huponexit`, `setopt NO_HUP`; and live shells whose memory
 /// is made foreign or corrupt (written through /proc/PID/mem by the test, as root, into the
 /// test's own throwaway shell), which must fall back cleanly, never to a certain verdict.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct ShellMemoryLiveTests {
     /// Starts the shell, types `lines`, waits until `expect` processes carry the token and
     /// every stopper is stopped.
@@ -186,7 +186,7 @@ func has(_ v: Verdict?, _ text: String) -> Bool {
     v?.reasons.contains { $0.contains(text) } ?? false
 }
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct ShellForkTrapTests {
     /// Forks of the leader bash that catch SIGHUP: a subshell with its own `trap … HUP`, and a
     /// command substitution (which keeps bash's own SIGHUP handler).
@@ -202,7 +202,7 @@ struct ShellForkTrapTests {
         var snap = try SnapshotReader().snapshot()
         let found = waitUntil(timeout: 10) {
             snap = (try? SnapshotReader().snapshot()) ?? snap
-            return snap.processes.values.filter { $0.commandLine.contains(lab.token) }.count >= 2 && snap.shellForkTraps.count >= 2
+            return snap.processes.values.filter { $0.commandLine.contains(lab.token) }.count >= 2 && snap.shellForkTraps.keys.filter { snap.processes[$0]?.sid == lab.leader }.count >= 2
         }
         let leader = try #require(snap.processes[lab.leader])
         let forks = snap.processes.values.filter {
@@ -210,7 +210,7 @@ struct ShellForkTrapTests {
                 && $0.signals.caught.contains(Signals.hup)
         }
         try #require(found, "forks: \(forks.map(\.pid)) traps: \(snap.shellForkTraps)")
-        #expect(Set(snap.shellForkTraps.keys) == Set(forks.map(\.pid)))
+        #expect(Set(snap.shellForkTraps.keys.filter { snap.processes[$0]?.sid == lab.leader }) == Set(forks.map(\.pid)))
         let trapper = try #require(forks.first { f in snap.children[f.pid]?.contains { snap.processes[$0]?.commandLine.contains(lab.marker(1)) == true } == true })
         #expect(snap.shellForkTraps[trapper.pid] == true)
         let comsub = try #require(forks.first { f in snap.children[f.pid]?.contains { snap.processes[$0]?.commandLine.contains(lab.marker(2)) == true } == true })
