@@ -19,6 +19,10 @@ public struct LogindPolicy: Hashable, Sendable {
     public var sessionLeaders: [String: Int32]
     /// The files read, in the order they were applied.
     public var files: [String]
+    /// True when logind itself answered over the system bus (its properties then decide).
+    public var fromDBus = false
+    /// Why logind was not asked over D-Bus, or did not answer (no bus socket, no logind on it).
+    public var dbusNote: String?
 
     public init(killUserProcesses: Bool? = nil, killUserProcessesFrom: String? = nil, shippedDefault: Bool? = nil,
                 killOnlyUsers: [String] = [], killExcludeUsers: [String]? = nil, lingering: Set<String> = [],

@@ -53,6 +53,7 @@ public enum LogindPolicyReader {
             apply(text, from: path, to: &policy)
             policy.files.append(path)
         }
+        askLogind(socket: base + "run/dbus/system_bus_socket", into: &policy)
         policy.lingering = Set(listDir(base + "var/lib/systemd/linger"))
         for id in listDir(base + "run/systemd/sessions") where !id.hasSuffix(".ref") {
             guard let text = readFile(base + "run/systemd/sessions/" + id) else { continue }
@@ -61,6 +62,35 @@ public enum LogindPolicyReader {
             }
         }
         return policy
+    }
+
+    /// Where the system bus is there, logind's own answer wins over the files: the Manager's
+    /// `KillUserProcesses`, `KillOnlyUsers` and `KillExcludeUsers` properties
+    /// (org.freedesktop.login1(5)). Asked with NO_AUTO_START and a short timeout.
+    static func askLogind(socket: String, into p: inout LogindPolicy) {
+        guard access(socket, F_OK) == 0 else { p.dbusNote = "no system bus (\(socket))"; return }
+        do throws(DBusConnection.Failure) {
+            let bus = try DBusConnection(address: "unix:path=" + socket)
+            func get(_ name: String) throws(DBusConnection.Failure) -> DBusValue {
+                try bus.property(destination: "org.freedesktop.login1", path: "/org/freedesktop/login1",
+                                 interface: "org.freedesktop.login1.Manager", name: name)
+            }
+            guard case .bool(let kill) = try get("KillUserProcesses") else {
+                p.dbusNote = "logind's KillUserProcesses is not a boolean"
+                return
+            }
+            func list(_ v: DBusValue) -> [String]? {
+                guard case .array("s", let items) = v else { return nil }
+                return items.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
+            }
+            p.killUserProcesses = kill
+            p.killUserProcessesFrom = "logind over D-Bus"
+            if let only = list(try get("KillOnlyUsers")) { p.killOnlyUsers = only }
+            if let ex = list(try get("KillExcludeUsers")) { p.killExcludeUsers = ex }
+            p.fromDBus = true
+        } catch {
+            p.dbusNote = "logind did not answer over D-Bus (\(error.description)): its files decide"
+        }
     }
 
     /// Applies the `[Login]` section of one file (later assignments win; an empty list
