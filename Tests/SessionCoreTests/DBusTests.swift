@@ -143,6 +143,8 @@ import TestSupport
         for pid in ["100", "200", "300", "301", "700"] {
             try write("\(proc)/\(pid)/cgroup", "0::/user.slice/user-1000.slice/session-5.scope\n")
         }
+        #expect(try Processes.run(["/bin/mkdir", "-p", bus.root + "/run/systemd/sessions"]).status == 0)
+        try write(bus.root + "/run/systemd/sessions/5", "LEADER=1\n")
         let out = try runServing(logind, [PackagePaths.binary, "hangup", "--event", "logout", "--tty", "pts/3", "--json",
                                           "--proc-root", proc, "--config-root", bus.root])
         #expect(out.contains("{\"pid\":700,\"sid\":700,\"pgid\":700,\"command\":\"backupd --daemon\",\"verdict\":{\"fate\":\"dies\",\"by\":\"logind\",\"certain\":true"), "\(out.prefix(400))")

@@ -71,7 +71,9 @@ import TestSupport
         for pid in ["100", "200", "300", "301", "700"] {
             try write("\(proc)/\(pid)/cgroup", "0::/user.slice/user-1000.slice/session-5.scope\n")
         }
-        let config = try LogindPolicyTests.tree(["etc/systemd/logind.conf.d/kill.conf": "[Login]\nKillUserProcesses=yes\n"])
+        // logind keeps session 5 (so cgroups are worth reading) and KillUserProcesses=yes.
+        let config = try LogindPolicyTests.tree(["etc/systemd/logind.conf.d/kill.conf": "[Login]\nKillUserProcesses=yes\n",
+                                                 "run/systemd/sessions/5": "LEADER=1\n"])
         defer { TempDirectory.remove(config) }
         let r = try Processes.runSessiontop(["hangup", "--event", "logout", "--tty", "pts/3", "--json",
                                              "--proc-root", proc, "--config-root", config])
@@ -82,9 +84,14 @@ import TestSupport
         let s = try Processes.runSessiontop(["snapshot", "--json", "--pid", "100", "--proc-root", proc, "--config-root", config])
         #expect(s.stdout.contains("\"cgroup\":\"/user.slice/user-1000.slice/session-5.scope\""))
         // Without a setting, the verdict is hedged and says why.
-        let bare = try LogindPolicyTests.tree([:], dirs: ["etc"])
+        let bare = try LogindPolicyTests.tree(["run/systemd/sessions/5": "LEADER=1\n"])
         defer { TempDirectory.remove(bare) }
         let h = try Processes.runSessiontop(["hangup", "--event", "logout", "--tty", "pts/3", "--proc-root", proc, "--config-root", bare])
         #expect(h.status == 0 && h.stdout.contains("uncertain: no logind.conf file sets KillUserProcesses="), "\(h.stdout)")
+        // Where logind keeps no sessions, cgroups are not read and no logind rule applies.
+        let none = try LogindPolicyTests.tree(["etc/systemd/logind.conf.d/kill.conf": "[Login]\nKillUserProcesses=yes\n"])
+        defer { TempDirectory.remove(none) }
+        let n = try Processes.runSessiontop(["hangup", "--event", "logout", "--tty", "pts/3", "--json", "--proc-root", proc, "--config-root", none])
+        #expect(n.status == 0 && !n.stdout.contains("logind"))
     }
 }

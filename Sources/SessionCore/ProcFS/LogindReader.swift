@@ -93,6 +93,13 @@ public enum LogindPolicyReader {
         }
     }
 
+    /// Whether logind keeps sessions here (`<root>/run/systemd/sessions` lists one): only then
+    /// do cgroups place processes in logind scopes worth reading.
+    public static func hasSessions(root: String) -> Bool {
+        let base = root.hasSuffix("/") ? root : root + "/"
+        return listDir(base + "run/systemd/sessions").contains { !$0.hasSuffix(".ref") }
+    }
+
     /// Applies the `[Login]` section of one file (later assignments win; an empty list
     /// assignment resets the list, logind.conf(5)).
     static func apply(_ text: String, from path: String, to p: inout LogindPolicy) {

@@ -34,6 +34,10 @@ public struct ScanOptions: Sendable {
     /// Read systemd-logind's policy (under `SnapshotReader.configRoot`) when some process is in
     /// a logind session scope or user manager.
     public var readLogind: Bool = true
+    /// Read every process's `/proc/<pid>/cgroup`: true, false, or nil — only where logind keeps
+    /// sessions (`<config root>/run/systemd/sessions` is not empty), since only the logind rule
+    /// needs it. The `fdInfoFor` pids always get theirs.
+    public var readCgroups: Bool? = nil
 
     public init(details: Details = .all, fdInfoFor: Set<Int32> = [], fdInfoForAll: Bool = false) {
         self.details = details
@@ -77,7 +81,9 @@ public final class SnapshotReader {
     /// The pid sessiontop runs as in this tree: `self` when the tree has it, else getpid().
     public lazy var selfPid: Int32 = proc.selfPid() ?? getpid()
 
-    public func snapshot(options: ScanOptions = ScanOptions()) -> Snapshot {
+    public func snapshot(options given: ScanOptions = ScanOptions()) -> Snapshot {
+        var options = given
+        if options.readCgroups == nil { options.readCgroups = LogindPolicyReader.hasSessions(root: configRoot) }
         let pids = proc.pids()
         var processes: [Int32: ProcessInfo] = [:]
         processes.reserveCapacity(pids.count)
@@ -267,13 +273,6 @@ final class ScanWorker {
         info.cwd = link(dir, "cwd")
         let withInfo = options.fdInfoForAll || options.fdInfoFor.contains(pid)
         info.fds = readFds(dir: dir, withInfo: withInfo, statTargets: options.statFdTargets)
-        switch proc.read(dirfd: dir, "cgroup", { CgroupParser.parse($0) }) {
-        case .success(let path?): info.cgroup = .known(path)
-        case .success(nil): info.cgroup = .unknown(.notApplicable)
-        // A kernel without cgroups (or a fixture tree) has no such file.
-        case .failure(let e) where e.rawValue == ENOENT: info.cgroup = .unknown(.notApplicable)
-        case .failure(let e): info.cgroup = .unknown(UnknownReason(e))
-        }
         if options.readSyscall, let fds = info.fds.value, fds.contains(where: { $0.kind == .tty }) {
             info.syscall = Field(proc.read(dirfd: dir, "syscall") { SyscallParser.parse($0) }
                 .flatMap { $0.map { .success($0) } ?? .failure(.invalid) })
@@ -282,7 +281,21 @@ final class ScanWorker {
         if info.cwd.unknownReason == .vanished && info.exe.unknownReason == .vanished {
             return nil
         }
+        if options.readCgroups == true || options.fdInfoFor.contains(pid) {
+            info.cgroup = readCgroup(dir)
+        }
         return info
+    }
+
+    /// `/proc/<pid>/cgroup` (cgroups(7)).
+    private func readCgroup(_ dir: Int32) -> Field<[UInt8]> {
+        switch proc.read(dirfd: dir, "cgroup", { CgroupParser.parse($0) }) {
+        case .success(let path?): return .known(path)
+        case .success(nil): return .unknown(.notApplicable)
+        // A kernel without cgroups (or a fixture tree) has no such file.
+        case .failure(let e) where e.rawValue == ENOENT: return .unknown(.notApplicable)
+        case .failure(let e): return .unknown(UnknownReason(e))
+        }
     }
 
     /// A record from `stat` (proc_pid_stat(5)) and the ids, signals and umask of `status`;
