@@ -7,6 +7,8 @@ import Glibc
 /// How the host runs the inspector.
 public struct AppOptions: Sendable {
     public var procRoot = "/proc"
+    /// Where systemd-logind's configuration and state are read (`/`).
+    public var configRoot = "/"
     public var interval = 1.5
     public var color = true
     /// When set, the wall-clock time of the first frame (ns since the epoch) is written here
@@ -41,6 +43,7 @@ public enum App {
     public static func run(_ options: AppOptions) throws(Failure) -> Int32 {
         let reader: SnapshotReader
         do { reader = try SnapshotReader(root: options.procRoot) } catch { throw .cannotOpen(error.description) }
+        reader.configRoot = options.configRoot
         guard let term = getenv("TERM").map({ String(cString: $0) }), !term.isEmpty else { throw .noTerminalType }
 
         cc_install_crash_restore()

@@ -112,8 +112,11 @@ public struct GoneProcess: Hashable, Sendable {
 /// The whole state of the inspector. `update` changes it, `render` draws it.
 public struct AppState {
     public var snapshot: Snapshot
-    /// Fate of every process under `event` striking its own session's terminal.
+    /// Fate of every process under `event` striking its own terminal (HangupVerdicts.forProcess).
     public var verdicts: [Int32: Verdict] = [:]
+    /// This snapshot's verdicts, computed once: per terminal (members and the outsiders the
+    /// event reaches) and per process. Every view reads them.
+    public var hangup: HangupVerdicts?
     /// The analysis; tests swap it for hand-made verdicts.
     public var analyze: (Snapshot, Int32, HangupEvent) -> [Int32: Verdict] = {
         HangupAnalysis.analyze($0, session: $1, event: $2)
@@ -210,18 +213,23 @@ public struct AppState {
 
     public func fate(_ pid: Int32) -> Fate { verdicts[pid]?.fate ?? .unaffected }
 
-    /// Counts for the header: what happens to sessiontop's own session under the event.
+    /// Counts for the header: what happens to everything the event on sessiontop's own
+    /// terminal reaches (its session, and outsiders holding the terminal).
     public var selfCounts: (dies: Int, atRisk: Int, survives: Int)? {
         guard let sid = snapshot.selfSid, let s = snapshot.session(sid), s.tty != nil else { return nil }
+        let c = terminalCounts(sid)
+        return (c.dies, c.atRisk, c.survives)
+    }
+
+    /// Fates of everything the event on session `sid`'s terminal reaches.
+    public func terminalCounts(_ sid: Int32) -> (dies: Int, atRisk: Int, survives: Int) {
         var d = 0, r = 0, v = 0
-        for g in s.groups {
-            for pid in g.members {
-                switch fate(pid) {
-                case .dies: d += 1
-                case .atRisk: r += 1
-                case .survives: v += 1
-                case .unaffected: break
-                }
+        for (_, verdict) in hangup?.terminal(sid, event) ?? [:] {
+            switch verdict.fate {
+            case .dies: d += 1
+            case .atRisk: r += 1
+            case .survives: v += 1
+            case .unaffected, .exited: break
             }
         }
         return (d, r, v)
@@ -268,15 +276,11 @@ public struct AppState {
     // MARK: Building rows
 
     mutating func recomputeVerdicts() {
-        guard !analysisPending else { verdicts = [:]; return }
-        var out: [Int32: Verdict] = [:]
-        out.reserveCapacity(snapshot.processes.count)
-        for s in snapshot.sessions where s.tty != nil {
-            for (pid, v) in analyze(snapshot, s.sid, event) where snapshot.processes[pid]?.sid == s.sid {
-                out[pid] = v
-            }
-        }
-        verdicts = out
+        guard !analysisPending else { verdicts = [:]; hangup = nil; return }
+        let snap = snapshot, run = analyze
+        let all = HangupVerdicts(snap, events: [event]) { sid, event in run(snap, sid, event) }
+        hangup = all
+        verdicts = all.forProcess[event] ?? [:]
     }
 
     /// Processes in tree order, ignoring folds (for search), honouring the filter.
@@ -341,7 +345,7 @@ public struct AppState {
         var procs: [ProcessInfo] = []
         procs.reserveCapacity(snapshot.processes.count)
         for (_, p) in snapshot.processes where !p.isKernelThread && passesFilter(p) { procs.append(p) }
-        let rank: [Fate: Int] = [.dies: 0, .atRisk: 1, .survives: 2, .unaffected: 3]
+        let rank: [Fate: Int] = [.dies: 0, .atRisk: 1, .survives: 2, .unaffected: 3, .exited: 4]
         // Command strings are built once, not in every comparison.
         var commands: [Int32: String] = [:]
         if sortKey == .command { for p in procs { commands[p.pid] = Self.command(p) } }

@@ -40,6 +40,7 @@ struct Renderer {
         case .atRisk: return .atRisk
         case .survives: return .survives
         case .unaffected: return .unaffected
+        case .exited: return .gone
         }
     }
 
@@ -106,13 +107,15 @@ struct Renderer {
         putSpans(&s, line1, x: 0, y: 1)
 
         var line2: [Span] = []
-        for f in Fate.allCases {
+        // Z (already exited) is rare and explained in the help; the header keeps to the four.
+        for f in Fate.allCases where f != .exited {
             let label: String
             switch f {
             case .dies: label = "dies"
             case .atRisk: label = "at risk"
             case .survives: label = "survives"
             case .unaffected: label = "unaffected"
+            case .exited: label = "exited"
             }
             line2 += [(String(f.mark), st(fateRole(f))), (" \(label) ", .plain)]
         }
@@ -214,11 +217,7 @@ struct Renderer {
         spans.append((dot + (sess.tty ?? "no tty"), sess.tty == nil ? st(.dim) : st(.session)))
         if sid == snap.selfSid { spans.append((state.unicode ? " ◀ this terminal" : " <- this terminal", st(.note))) }
         if sess.tty != nil {
-            var d = 0, r = 0
-            for g in sess.groups { for pid in g.members {
-                let f = state.fate(pid)
-                if f == .dies { d += 1 } else if f == .atRisk { r += 1 }
-            } }
+            let (d, r, _) = state.terminalCounts(sid)
             if d > 0 || r > 0 { spans.append((dot, .plain)) }
             if d > 0 { spans.append(("\(d) die", st(.dies))) }
             if d > 0 && r > 0 { spans.append((", ", .plain)) }
@@ -326,6 +325,7 @@ struct Renderer {
         else if p.isGroupLeader { where_.append(("  group leader", st(.note))) }
         out.append(where_)
 
+        out += shellViewLines(process: p)
         if let v = state.verdict(p.pid) {
             var head: [Span] = [("If \(eventPhrase(p)): ", key), (v.fate.rawValue, st(fateRole(v.fate)))]
             if let by = v.by { head.append((" (by \(by.rawValue))", .plain)) }
@@ -382,10 +382,10 @@ struct Renderer {
         out.append([("leader ", key), (leader.map { "\($0.pid) \(AppState.command($0))" } ?? "gone (the groups live on without it)", .plain)])
         out.append([("terminal ", key), (sess.tty ?? "none: a daemon-like session no hangup can reach", .plain),
                     ("   foreground group ", key), (sess.foregroundPgid.map(String.init) ?? "-", .plain)])
-        var counts: [Fate: Int] = [:]
-        for g in sess.groups { for pid in g.members { counts[state.fate(pid), default: 0] += 1 } }
+        let c = state.terminalCounts(sid)
         out.append([("under \"\(state.event.title)\": ", key),
-                    ("\(counts[.dies] ?? 0) die, \(counts[.atRisk] ?? 0) at risk, \(counts[.survives] ?? 0) survive", .plain)])
+                    ("\(c.dies) die, \(c.atRisk) at risk, \(c.survives) survive", .plain)])
+        out += shellViewLines(session: sess)
         for g in sess.groups {
             let lead = snap.process(g.pgid).map { AppState.command($0) } ?? "leader gone"
             out.append([("  group \(g.pgid) ", key),
@@ -430,10 +430,11 @@ struct Renderer {
             [("Session: ", key), ("what one login or terminal window starts. Its leader (usually the shell) created it with setsid(); it has at most one controlling terminal.", .plain)],
             [("Process group: ", key), ("a job — the processes of one pipeline. Ctrl-C and Ctrl-Z go to the terminal's foreground group; the others are background jobs.", .plain)],
             [("Controlling terminal: ", key), ("the tty a session is bound to; only the foreground group may read it.", .plain)],
-            [("Hangup: ", key), ("when the terminal goes away (window closed, ssh drops) the kernel sends SIGHUP to the session leader; the shell passes it on to its jobs. nohup'ed processes ignore it, but their next read or write on the dead terminal fails.", .plain)],
+            [("Hangup: ", key), ("when the terminal goes away (window closed, ssh drops) the kernel sends SIGHUP to the session leader; the shell passes it on to the jobs still in its job table (disown removes one; bash's disown -h marks one to skip). nohup makes a job ignore SIGHUP and moves its output off the terminal; a process that still holds the terminal (setsid cmd, exec >/dev/tty) gets EOF/EIO there.", .plain)],
+            [("Logout: ", key), ("you type exit (again if the shell refuses), the shell exits, then the terminal goes away: the shell's exit rules (bash huponexit, zsh HUP) apply first, then whoever still holds the terminal meets the dead terminal. With logind's KillUserProcesses=yes the whole session scope is stopped too.", .plain)],
             [("Orphaned group: ", key), ("no member has a parent elsewhere in the session; if it is stopped when that happens, the kernel sends it SIGHUP and SIGCONT.", .plain)],
-            [("Marks: ", key), ("D", st(.dies)), (" dies  ", .plain), ("R", st(.atRisk)), (" at risk (survives the signal, uses the dead terminal)  ", .plain),
-             ("S", st(.survives)), (" survives  . unaffected  ? uncertain (depends on what /proc cannot show)", .plain)],
+            [("Marks: ", key), ("D", st(.dies)), (" dies  ", .plain), ("R", st(.atRisk)), (" at risk (no signal kills it, but it holds the dead terminal or handles SIGHUP: up to the program)  ", .plain),
+             ("S", st(.survives)), (" survives  . unaffected  ", .plain), ("Z", st(.gone)), (" already exited  ? uncertain (a race, or what neither /proc nor the shell's memory shows)", .plain)],
             [],
             [("Any other key closes this help.", st(.dim))],
         ]

@@ -10,7 +10,10 @@ struct HangupCommand: ParsableCommand {
         discussion: """
             Default scope: the session of sessiontop's own controlling terminal, or every session \
             with a terminal when it has none. Fates: dies (by kernel, shell, orphaned-group or io), \
-            at-risk (holds the dead terminal), survives, unaffected.
+            at-risk (no signal kills it, but it holds the dead terminal or handles the signal: what it \
+            does then is up to the program), survives, unaffected, exited (a zombie). logout is `exit` \
+            typed (again if refused), then the terminal goes away. Uncertain verdicts are marked and \
+            say what neither /proc nor the shell's memory shows.
             """)
 
     @Option(help: ArgumentHelp("hangup (the terminal goes away), leader-exit (the shell is killed), logout (the user types exit).",
@@ -20,6 +23,8 @@ struct HangupCommand: ParsableCommand {
     @Flag(help: "Machine-readable output.") var json = false
     @Option(help: ArgumentHelp("Read this /proc tree instead of /proc.", valueName: "dir"))
     var procRoot = "/proc"
+    @Option(help: ArgumentHelp("Read systemd-logind's configuration and state under this root instead of /.", valueName: "dir"))
+    var configRoot = "/"
 
     func run() throws {
         guard let ev = HangupEvent(rawValue: event) else {
@@ -28,17 +33,26 @@ struct HangupCommand: ParsableCommand {
         let given = [scope.pid != nil, scope.sid != nil, scope.tty != nil].filter { $0 }.count
         if given > 1 { die("give at most one of --pid, --sid, --tty") }
         let reader = openReader(procRoot)
+        reader.configRoot = configRoot
         let snap = reader.snapshot()
+        // Every terminal's verdicts, once: `--pid`, `--sid` and `--tty` all read these.
+        let all = HangupVerdicts(snap, events: [ev])
         var sessions: [Session]
         if given == 1 {
             let filter = SnapshotFilter(pid: scope.pid, sid: scope.sid, tty: scope.tty)
             sessions = fail { () throws(SnapshotFilter.Failure) in try filter.apply(to: snap) }
+            // A process whose session has no terminal (`setsid cmd` keeping fds on one): the
+            // terminal it holds is the one whose hangup concerns it.
+            if let pid = scope.pid, sessions.allSatisfy({ $0.ttyDevice == 0 }),
+               let t = all.terminalOf[pid], let s = snap.session(t) {
+                sessions = [s]
+            }
         } else if let own = snap.selfSession, own.ttyDevice != 0 {
             sessions = [own]
         } else {
             sessions = snap.sessions.filter { $0.ttyDevice != 0 }
         }
-        let analysed = sessions.map { s in (s, HangupAnalysis.analyze(snap, session: s.sid, event: ev)) }
+        let analysed = sessions.map { s in (s, s.ttyDevice == 0 ? HangupAnalysis.analyze(snap, session: s.sid, event: ev) : all.terminal(s.sid, ev)) }
         if json {
             writeOut(HangupReport.json(snap, sessions: analysed, event: ev))
         } else {

@@ -15,9 +15,12 @@ struct SnapshotCommand: ParsableCommand {
     @Flag(help: "Also read fdinfo (open flags, offset) for every fd.") var fdinfo = false
     @Option(help: ArgumentHelp("Read this /proc tree instead of /proc.", valueName: "dir"))
     var procRoot = "/proc"
+    @Option(help: ArgumentHelp("Read systemd-logind's configuration and state under this root instead of /.", valueName: "dir"))
+    var configRoot = "/"
 
     func run() throws {
         let reader = openReader(procRoot)
+        reader.configRoot = configRoot
         var options = ScanOptions()
         if fdinfo { options.fdInfoForAll = true }
         if let pid = scope.pid { options.fdInfoFor = [pid] }

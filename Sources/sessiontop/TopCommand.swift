@@ -15,6 +15,8 @@ struct TopCommand: ParsableCommand {
     var delay: Double = 1.5
     @Option(help: ArgumentHelp("Read this /proc tree instead of /proc.", valueName: "dir"))
     var procRoot = "/proc"
+    @Option(help: ArgumentHelp("Read systemd-logind's configuration and state under this root instead of /.", valueName: "dir"))
+    var configRoot = "/"
     @Flag(help: "No colours (also when NO_COLOR is set): fates are shown by their letters and bold/underline.")
     var noColor = false
 
@@ -26,6 +28,7 @@ struct TopCommand: ParsableCommand {
         guard isatty(0) == 1 else { die("standard input is not a terminal; use `sessiontop snapshot` instead") }
         var options = AppOptions()
         options.procRoot = procRoot
+        options.configRoot = configRoot
         options.interval = delay
         let noColorEnv = getenv("NO_COLOR").map { String(cString: $0) } ?? ""
         options.color = !noColor && noColorEnv.isEmpty

@@ -104,7 +104,7 @@ import FuzzHarness
         print("churn: \(Int(spawned)) spawned in \(Int(seconds)) s (\(Int(rate))/s), \(scans) scans, \(cliRuns) CLI runs, \(inconsistent) inconsistent, \(badJSON) bad JSON")
         #expect(inconsistent == 0, "\(examples.prefix(6))")
         #expect(badJSON == 0, "\(examples.prefix(6))")
-        #expect(scans >= 50, "scanned while churning")
+        #expect(scans >= 20, "scanned while churning")
         #expect(rate >= 280, "the churn ran at its pace (300/s): \(rate)/s")
     }
 }

@@ -17,6 +17,10 @@ public struct FuzzTarget: Sendable {
         /// The whole fixture tree as one `FuzzTree` input.
         case tree
         case literals([String])
+        /// Byte strings made by code (an encoded message).
+        case made(@Sendable () -> [[UInt8]])
+        /// Files of this machine (a small ELF executable, /proc/self/maps).
+        case systemFiles([String])
 
         /// A file named `name`, anywhere in the tree.
         public static func named(_ name: String) -> Seeds {
@@ -26,11 +30,14 @@ public struct FuzzTarget: Sendable {
 
     public let name: String
     public let seeds: Seeds
+    /// libFuzzer's -max_len for it.
+    public let maxLength: Int
     public let run: @Sendable (UnsafeBufferPointer<UInt8>) -> [String]
 
-    public init(_ name: String, seeds: Seeds, _ run: @escaping @Sendable (UnsafeBufferPointer<UInt8>) -> [String]) {
+    public init(_ name: String, seeds: Seeds, maxLength: Int = 4096, _ run: @escaping @Sendable (UnsafeBufferPointer<UInt8>) -> [String]) {
         self.name = name
         self.seeds = seeds
+        self.maxLength = maxLength
         self.run = run
     }
 }
@@ -55,7 +62,23 @@ public enum FuzzTargets {
         FuzzTarget("signal-name", seeds: .literals(["TERM", "SIGHUP", "9", "RTMIN+2", "rtmax-1", "sigusr1"])) { b in
             _ = Signals.number(named: String(decoding: b, as: UTF8.self)); return []
         },
-        FuzzTarget("tree", seeds: .tree) { b in scanTree(b) },
+        // Issue 9: the shell-memory reader's ELF and maps parsers, cgroup lines, the D-Bus wire.
+        FuzzTarget("elf", seeds: .systemFiles(["/usr/bin/true", "/usr/bin/sleep"]), maxLength: 1 << 17) { b in
+            _ = try? ELFImage.parse(Array(b)); _ = try? ELFImage.parse(Array(b), wanted: BashLayout.symbols); return []
+        },
+        FuzzTarget("maps", seeds: .systemFiles(["/proc/self/maps"]), maxLength: 1 << 16) { b in _ = MapsParser.parse(b); return [] },
+        FuzzTarget("cgroup", seeds: .literals(["0::/user.slice/user-1000.slice/session-3.scope\n", "12:pids:/\n1:name=systemd:/user.slice\n"])) { b in
+            _ = CgroupParser.parse(b); return []
+        },
+        FuzzTarget("dbus", seeds: .made { dbusSeeds() }) { b in
+            let bytes = Array(b)
+            _ = try? DBusWire.messageLength(Array(bytes.prefix(16)))
+            if let m = try? DBusWire.decode(bytes), let again = try? DBusWire.decode(DBusWire.encode(m)), again.body != m.body {
+                return ["a decoded message does not survive encode/decode"]
+            }
+            return []
+        },
+        FuzzTarget("tree", seeds: .tree, maxLength: 1 << 16) { b in scanTree(b) },
     ]
 
     public static func target(named name: String) -> FuzzTarget? { all.first { $0.name == name } }
@@ -65,6 +88,20 @@ public enum FuzzTargets {
         let pick: @Sendable (String) -> Bool
         switch target.seeds {
         case .literals(let l): return l.map { Array($0.utf8) }
+        case .made(let make): return make()
+        case .systemFiles(let paths):
+            return paths.compactMap { path in
+                let fd = open(path, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { return nil }
+                defer { close(fd) }
+                var out: [UInt8] = [], buf = [UInt8](repeating: 0, count: 65536)
+                while out.count < target.maxLength {
+                    let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                    if n <= 0 { break }
+                    out += buf[0..<n]
+                }
+                return Array(out.prefix(target.maxLength))
+            }
         case .tree: return [FuzzTree.encode(FuzzTree.read(directory: fixture))]
         case .files(let p): pick = p
         }
@@ -79,6 +116,21 @@ public enum FuzzTargets {
     }
 
     // MARK: - checks
+
+    /// Messages as sessiontop's D-Bus client sends and logind answers them.
+    static func dbusSeeds() -> [[UInt8]] {
+        var call = DBusMessage(kind: .methodCall, path: "/org/freedesktop/login1", interface: "org.freedesktop.DBus.Properties",
+                               member: "Get", destination: "org.freedesktop.login1",
+                               body: [.string("org.freedesktop.login1.Manager"), .string("KillUserProcesses")])
+        call.serial = 2
+        var reply = DBusMessage(kind: .methodReturn, body: [.variant(.bool(true))])
+        reply.serial = 7
+        reply.replySerial = 2
+        var list = DBusMessage(kind: .methodReturn, body: [.variant(.array(element: "s", [.string("root"), .string("ann")]))])
+        list.serial = 8
+        list.replySerial = 3
+        return [DBusWire.encode(call), DBusWire.encode(reply), DBusWire.encode(list)]
+    }
 
     /// `cmdline` split at NUL joins back to the same bytes.
     static func cmdlineRoundTrip(_ b: UnsafeBufferPointer<UInt8>) -> [String] {
@@ -150,6 +202,7 @@ public enum FuzzTargets {
     public static func check(root: String) -> [String] {
         guard let reader = try? SnapshotReader(root: root) else { return [] }
         reader.parallelThreshold = 6  // the two-thread scan too
+        reader.configRoot = root       // logind's files come from the tree as well
         var problems: [String] = []
         var options = ScanOptions()
         options.fdInfoForAll = true

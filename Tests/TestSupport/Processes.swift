@@ -30,7 +30,25 @@ public enum Processes {
     public static func spawn(_ argv: [String], _ configure: (inout SpawnRequest) -> Void = { _ in }) throws -> Int32 {
         var r = SpawnRequest(argv)
         configure(&r)
-        return try Spawner.spawn(r)
+        let pid = try Spawner.spawn(r)
+        Reaped.shared.forget(pid)
+        return pid
+    }
+
+    /// Pids this process has reaped through `reap`: their numbers may already belong to
+    /// someone else (tests run in parallel, and one of them recycles pids on purpose), so
+    /// `killAndReap` must not signal them. A pid leaves the set when `spawn` hands it out again.
+    final class Reaped: @unchecked Sendable {
+        static let shared = Reaped()
+        private var pids = Set<Int32>()
+        private var lock = pthread_mutex_t()
+        init() { pthread_mutex_init(&lock, nil) }
+        func insert(_ pid: Int32) { pthread_mutex_lock(&lock); pids.insert(pid); pthread_mutex_unlock(&lock) }
+        func forget(_ pid: Int32) { pthread_mutex_lock(&lock); pids.remove(pid); pthread_mutex_unlock(&lock) }
+        func contains(_ pid: Int32) -> Bool {
+            pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
+            return pids.contains(pid)
+        }
     }
 
     /// Runs `argv` to the end with stdin on /dev/null, collecting stdout and stderr together
@@ -86,7 +104,9 @@ public enum Processes {
     @discardableResult
     public static func reap(_ pid: Int32) -> Int32 {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        var r: Int32
+        repeat { r = waitpid(pid, &status, 0) } while r < 0 && errno == EINTR
+        if r == pid { Reaped.shared.insert(pid) }
         return status
     }
 
@@ -99,7 +119,7 @@ public enum Processes {
         let deadline = monotonicSeconds() + seconds
         repeat {
             let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { return status }
+            if r == pid { Reaped.shared.insert(pid); return status }
             if r < 0 && errno == ECHILD && isGone(pid) { return nil }
             usleep(5000)
         } while monotonicSeconds() < deadline
@@ -109,7 +129,7 @@ public enum Processes {
     /// SIGKILL by pid, then reap it (our child or reparented to us) or wait until it is gone,
     /// for up to 3 s. Meant for `defer`: safe on pids already reaped or ≤ 0.
     public static func killAndReap(_ pid: Int32) {
-        guard pid > 0 else { return }
+        guard pid > 0, !Reaped.shared.contains(pid) else { return }
         _ = st_kill(pid, SIGKILL)
         reap(pid, within: 3)
     }

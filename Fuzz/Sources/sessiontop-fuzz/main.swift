@@ -5,7 +5,7 @@ import Glibc
 
 // One binary, every target (FuzzTargets.all): SESSIONTOP_FUZZ_TARGET picks the one libFuzzer
 // drives; the rest of argv is libFuzzer's. Besides:
-//   sessiontop-fuzz --list                         the target names
+//   sessiontop-fuzz --list                         the target names and their -max_len
 //   sessiontop-fuzz --seeds TARGET FIXTURE DIR      writes TARGET's seed corpus from a fixture tree
 //   sessiontop-fuzz --encode-tree TREE FILE         a directory tree as one `tree` input
 
@@ -41,7 +41,7 @@ func writeFile(_ path: String, _ bytes: [UInt8]) {
 let args = CommandLine.arguments
 switch args.count > 1 ? args[1] : "" {
 case "--list":
-    for t in FuzzTargets.all { print(t.name) }
+    for t in FuzzTargets.all { print(t.name, t.maxLength) }
 case "--seeds":
     guard args.count == 5, let t = FuzzTargets.target(named: args[2]) else { complain("usage: --seeds TARGET FIXTURE DIR"); exit(2) }
     for (i, seed) in FuzzTargets.seeds(for: t, fixture: args[3]).enumerated() { writeFile("\(args[4])/seed-\(i)", seed) }

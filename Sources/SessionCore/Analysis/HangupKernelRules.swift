@@ -15,15 +15,18 @@ extension Context {
             return Verdict(fate: .dies, by: nil, reasons: [
                 "it is the session leader (\(name)) and the event kills it with SIGKILL, which nothing can ignore, block or catch"])
         case .logout:
-            var reasons = ["it is the session leader (\(name)) and the event is its exit"]
+            var reasons = ["it is the session leader (\(name)) and the event is its exit; then the terminal goes away (sshd closes the pty once the session's shell exits, a terminal window closes)"]
             if let s = shell, s.interactive, s.kind != .other {
                 switch s.kind {
                 case .bash, .dash:
-                    if session.groups.contains(where: { $0.hasStopped && $0.pgid != l.pgid }) {
+                    let stoppedJobs: Bool
+                    if let v = view { stoppedJobs = v.jobs.contains { $0.state == .stopped } }
+                    else { stoppedJobs = session.groups.contains(where: { $0.hasStopped && $0.pgid != l.pgid }) }
+                    if stoppedJobs {
                         reasons.append("\(s.name) refuses the first `exit` while it has stopped jobs (\"There are stopped jobs\"); logout means typing `exit` again, as users do")
                     }
                 case .zsh, .fish:
-                    if !jobs.isEmpty {
+                    if !(view.map { $0.jobs.filter { $0.state != .done }.isEmpty } ?? jobs.isEmpty) {
                         reasons.append("\(s.name) refuses the first `exit` while it has jobs; logout means typing `exit` again, as users do")
                     }
                 default: break
@@ -38,6 +41,10 @@ extension Context {
             if let s = shell, s.kind == .bash || s.kind == .zsh || s.kind == .fish,
                l.signals.caught.contains(Signals.hup),
                !l.signals.ignored.contains(Signals.hup), !l.signals.blockedInAllThreads.contains(Signals.hup) {
+                if let v = view, v.hupTrapped {
+                    return Verdict(fate: .atRisk, reasons: [hup.rule,
+                        "its memory shows a `trap … HUP` (\(v.shell == .bash ? "trap_list[SIGHUP]" : "sigtrapped[SIGHUP]")): \(s.name) runs that trap instead of its own SIGHUP code, and what the trap does is up to it"])
+                }
                 let how: String
                 switch s.kind {
                 case .bash: how = "bash catches SIGHUP (SigCgt holds HUP), hangs up its jobs, then exits by SIGHUP (sig.c termsig_handler)"

@@ -143,6 +143,9 @@ public struct ProcessInfo: Hashable, Sendable {
     /// `/proc/<pid>/syscall`, read only for processes holding a terminal fd (to see a process
     /// blocked reading its terminal: after a hangup that read fails with EIO, n_tty.c).
     public var syscall: Field<SyscallState> = .unknown(.notRead)
+    /// Its cgroup (`/proc/<pid>/cgroup`: the v2 `0::` path, else the v1 `name=systemd` one):
+    /// `/user.slice/user-1000.slice/session-3.scope` is logind's session 3.
+    public var cgroup: Field<[UInt8]> = .unknown(.notRead)
     /// CPU time (stat fields 14+15) in clock ticks.
     public var cpuTicks: UInt64
     /// Resident set size in bytes (stat field 24 × page size).

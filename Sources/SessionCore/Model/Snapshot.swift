@@ -51,6 +51,14 @@ public struct Snapshot: Sendable {
     public var uptime: Double
     /// The machine's name (uname nodename).
     public var hostname: String
+    /// What each bash/zsh session leader's own memory says about its jobs, checked against
+    /// this snapshot (ShellMemoryReader), by leader pid. Empty when not read.
+    public var shellMemory: [Int32: ShellMemory] = [:]
+    /// Forks of a bash/zsh session leader that catch SIGHUP (a `$( … )`, a subshell): whether
+    /// they set a `trap … HUP` of their own, read from their memory, by pid.
+    public var shellForkTraps: [Int32: Bool] = [:]
+    /// systemd-logind's logout policy on this machine (LogindPolicyReader); nil when not read.
+    public var logind: LogindPolicy?
 
     public init(processes: [Int32: ProcessInfo], selfPid: Int32, clockTicks: UInt64 = 100,
                 uptime: Double = 0, hostname: String = "") {

@@ -29,6 +29,15 @@ public struct ScanOptions: Sendable {
     /// details are read; the others read `stat` alone and keep the rest from `previous`.
     /// Cuts a tick's kernel time roughly in half (the TUI's refresh).
     public var statusWithDetails: Bool = false
+    /// Read each bash/zsh session leader's job table from its memory (ShellMemoryReader).
+    public var readShellMemory: Bool = true
+    /// Read systemd-logind's policy (under `SnapshotReader.configRoot`) when some process is in
+    /// a logind session scope or user manager.
+    public var readLogind: Bool = true
+    /// Read every process's `/proc/<pid>/cgroup`: true, false, or nil — only where logind keeps
+    /// sessions (`<config root>/run/systemd/sessions` is not empty), since only the logind rule
+    /// needs it. The `fdInfoFor` pids always get theirs.
+    public var readCgroups: Bool? = nil
 
     public init(details: Details = .all, fdInfoFor: Set<Int32> = [], fdInfoForAll: Bool = false) {
         self.details = details
@@ -51,6 +60,10 @@ public final class SnapshotReader {
     private var secondary: ScanWorker?
     /// Below this many pids a second thread costs more than it saves.
     public var parallelThreshold = 400
+    /// Where logind's configuration and state are read (`/`; a fixture tree in tests).
+    public var configRoot = "/"
+    /// Reads the shells' memory; keeps parsed executables between scans.
+    public lazy var shellMemoryReader = ShellMemoryReader(proc: proc)
 
     public init(root: String = "/proc") throws(ProcReader.OpenError) {
         proc = try ProcReader(root: root)
@@ -68,7 +81,9 @@ public final class SnapshotReader {
     /// The pid sessiontop runs as in this tree: `self` when the tree has it, else getpid().
     public lazy var selfPid: Int32 = proc.selfPid() ?? getpid()
 
-    public func snapshot(options: ScanOptions = ScanOptions()) -> Snapshot {
+    public func snapshot(options given: ScanOptions = ScanOptions()) -> Snapshot {
+        var options = given
+        if options.readCgroups == nil { options.readCgroups = LogindPolicyReader.hasSessions(root: configRoot) }
         let pids = proc.pids()
         var processes: [Int32: ProcessInfo] = [:]
         processes.reserveCapacity(pids.count)
@@ -102,8 +117,16 @@ public final class SnapshotReader {
         if case .success(let b) = proc.readRootFile("uptime", limit: ProcReader.Limit.small) {
             uptime = Self.parseUptime(b) ?? .nan
         }
-        return Snapshot(processes: processes, selfPid: selfPid, clockTicks: clockTicks,
-                        uptime: uptime, hostname: Self.hostname())
+        var snap = Snapshot(processes: processes, selfPid: selfPid, clockTicks: clockTicks,
+                            uptime: uptime, hostname: Self.hostname())
+        if options.readShellMemory {
+            snap.shellMemory = shellMemoryReader.readLeaders(of: snap)
+            snap.shellForkTraps = shellMemoryReader.readForkTraps(of: snap)
+        }
+        if options.readLogind, processes.values.contains(where: { $0.cgroup.value.flatMap(CgroupPlace.of) != nil }) {
+            snap.logind = LogindPolicyReader.read(root: configRoot)
+        }
+        return snap
     }
 
     private func secondWorker() -> ScanWorker? {
@@ -253,6 +276,7 @@ final class ScanWorker {
             info.exe = .unknown(.notRead)
             info.cwd = .unknown(.notRead)
             info.fds = .unknown(.notRead)
+            info.cgroup = .unknown(.notRead)
             return info
         }
         if case .refresh(let fresh, let previous) = options.details, !fresh.contains(pid),
@@ -262,6 +286,7 @@ final class ScanWorker {
             info.exe = old.exe
             info.cwd = old.cwd
             info.fds = old.fds
+            info.cgroup = old.cgroup
             return info
         }
 
@@ -283,7 +308,21 @@ final class ScanWorker {
         if info.cwd.unknownReason == .vanished && info.exe.unknownReason == .vanished {
             return nil
         }
+        if options.readCgroups == true || options.fdInfoFor.contains(pid) {
+            info.cgroup = readCgroup(dir)
+        }
         return info
+    }
+
+    /// `/proc/<pid>/cgroup` (cgroups(7)).
+    private func readCgroup(_ dir: Int32) -> Field<[UInt8]> {
+        switch proc.read(dirfd: dir, "cgroup", { CgroupParser.parse($0) }) {
+        case .success(let path?): return .known(path)
+        case .success(nil): return .unknown(.notApplicable)
+        // A kernel without cgroups (or a fixture tree) has no such file.
+        case .failure(let e) where e.rawValue == ENOENT: return .unknown(.notApplicable)
+        case .failure(let e): return .unknown(UnknownReason(e))
+        }
     }
 
     /// A record from `stat` (proc_pid_stat(5)) and the ids, signals and umask of `status`;

@@ -2,13 +2,14 @@
 /// reasons (text), or the same as JSON.
 public enum HangupReport {
     /// Fates in the order they are shown.
-    static let order: [Fate] = [.dies, .atRisk, .survives, .unaffected]
+    static let order: [Fate] = [.dies, .atRisk, .survives, .unaffected, .exited]
 
     public static func text(_ snapshot: Snapshot, session s: Session, event: HangupEvent,
                             verdicts: [Int32: Verdict]) -> String {
         var out = "session \(s.sid)  tty \(s.tty ?? "none")  "
         if let l = s.leader, let p = snapshot.processes[l] { out += "leader \(l) \(p.commText)" } else { out += "leader gone" }
         out += "  event: \(event.rawValue) (\(event.title))\n"
+        if let line = shellLine(s, snapshot) { out += "  \(line)\n" }
         for fate in order {
             let pids = verdicts.keys.filter { verdicts[$0]!.fate == fate }.sorted()
             if pids.isEmpty { continue }
@@ -25,6 +26,21 @@ public enum HangupReport {
             }
         }
         return out
+    }
+
+    /// One line on what the leader's memory said: `bash 5.2.15 (read from its memory): jobs
+    /// %1 running, %2 stopped no-HUP; huponexit off` or why it was not used.
+    public static func shellLine(_ s: Session, _ snapshot: Snapshot) -> String? {
+        guard let l = s.leader, let m = snapshot.shellMemory[l] else { return nil }
+        guard m.trusted, let v = m.view else { return "shell's memory not used: \(m.reason ?? "unknown")" }
+        let jobs = v.jobs.filter { $0.state != .done }
+        var line = "\(v.title), read from its memory: " + (jobs.isEmpty ? "no jobs" : "jobs " + jobs.map { j in
+            "%\(j.number) group \(j.pgid) \(j.state.rawValue)" + (j.noHup ? " no-HUP" : "")
+        }.joined(separator: ", "))
+        if let h = v.hupOnExit { line += "; huponexit \(h ? "on" : "off")\(v.login ? ", login shell" : "")" }
+        if let h = v.hupOption { line += "; HUP option \(h ? "on" : "off (NO_HUP)")" }
+        if v.hupTrapped { line += "; HUP trapped" }
+        return line
     }
 
     public static func json(_ snapshot: Snapshot, sessions: [(Session, [Int32: Verdict])],
@@ -54,6 +70,7 @@ public enum HangupReport {
                                 }
                             }
                         }
+                        w.key("shell"); SnapshotJSON.shellView(s.leader.flatMap { snapshot.shellMemory[$0] }, &w)
                     }
                 }
             }

@@ -39,17 +39,19 @@ public enum SnapshotJSON {
                         w.key("processes")
                         w.array { w in
                             for pid in g.members {
-                                process(snap.processes[pid]!, verdicts, &w)
+                                process(snap.processes[pid]!, verdicts, &w, snapshot: snap)
                             }
                         }
                     }
                 }
             }
+            // Added by issue 9, after the fields that were there before it.
+            w.key("shell"); shellView(s.leader.flatMap { snap.shellMemory[$0] }, &w)
         }
     }
 
     public static func process(_ p: ProcessInfo, _ verdicts: [HangupEvent: [Int32: Verdict]],
-                               _ w: inout JSONWriter) {
+                               _ w: inout JSONWriter, snapshot: Snapshot? = nil) {
         w.object { w in
             w.key("pid"); w.int(p.pid)
             w.key("ppid"); w.int(p.ppid)
@@ -121,6 +123,9 @@ public enum SnapshotJSON {
                     }
                 }
             }
+            // Added by issue 9, after the fields that were there before it.
+            field("cgroup", "cgroup_unknown", p.cgroup, &w) { w, v in w.string(bytes: v) }
+            if let snapshot { shellJob(p, snapshot, &w) }
         }
     }
 

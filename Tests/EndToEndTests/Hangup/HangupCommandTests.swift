@@ -4,7 +4,7 @@ import TestSupport
 import SessionCore
 
 /// `sessiontop hangup` as a user runs it, against a real bash session on a pty.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct HangupCommandTests {
     @Test func groupsASessionByFateWithReasons() throws {
         Processes.becomeSubreaper()
@@ -49,6 +49,34 @@ struct HangupCommandTests {
         #expect(json.contains("\"sessions\":[{\"sid\":\(lab.leader),\"tty\":\"\(lab.pty.name)\""))
         // Exactly one session: its own.
         #expect(json.split(separator: "\"leader\":").count == 2)
+    }
+
+    /// §5 of issue 9: a `setsid sleep &` holding the terminal on fds 0-2 has one verdict,
+    /// whichever way it is asked for.
+    @Test func outsiderHasOneVerdictHoweverAsked() throws {
+        Processes.becomeSubreaper()
+        let lab = try HangupLab(shell: .bash, token: "3" + String(UInt32.random(in: 1_000_000...9_999_999)))
+        defer { lab.cleanup() }
+        try lab.start()
+        try #require(lab.sync("READY"))
+        lab.type("setsid sleep \(lab.marker(1)) &")
+        try #require(lab.sync("DONE"))
+        var pid: Int32?
+        try #require(waitUntil(timeout: 10) {
+            pid = lab.scan().first { $0.argv.contains(lab.marker(1)) && $0.sid != lab.leader }?.pid
+            return pid != nil
+        })
+        let p = try #require(pid)
+        let needle = "{\"pid\":\(p),\"sid\":\(p),\"pgid\":\(p),\"command\":\"sleep \(lab.marker(1))\",\"verdict\":{\"fate\":\"at-risk\",\"by\":null,\"certain\":true"
+        for args in [["--pid", String(p)], ["--sid", String(lab.leader)], ["--tty", lab.pty.name]] {
+            let r = try Processes.runSessiontop(["hangup", "--json"] + args)
+            #expect(r.status == 0 && r.stdout.contains(needle), "\(args): \(r.stdout)")
+        }
+        let snap = try Processes.runSessiontop(["snapshot", "--json", "--pid", String(p)])
+        #expect(snap.stdout.contains("\"hangup\":{\"hangup\":{\"fate\":\"at-risk\",\"by\":null,\"certain\":true"), "\(snap.stdout)")
+        // logout too: the terminal goes away after `exit`.
+        let out = try Processes.runSessiontop(["hangup", "--json", "--event", "logout", "--pid", String(p)])
+        #expect(out.stdout.contains(needle), "\(out.stdout)")
     }
 
     @Test func badInputIsOneLineAndNonZero() throws {
