@@ -199,6 +199,13 @@ static void fail(int idx, int stage, int err) {
     }
 }
 
+/// Forgets a failure recorded for member idx (it turned out to have exited: not a failure).
+static void clear_failure(int idx) {
+    if (R->failed_member == idx) { R->failed_stage = ST_DS_NONE; R->failed_err = 0; R->failed_member = -1; }
+    members[idx].out->stage = ST_DS_NONE;
+    members[idx].out->err = 0;
+}
+
 static void note_signal(struct member_state *m, int sig) {
     if (m->out->signals_count < ST_DETACH_MAX_SIGNALS) m->out->signals[m->out->signals_count++] = sig;
 }
@@ -327,7 +334,12 @@ static int stop_member(int idx) {
     pid_t tid = o->tid > 0 ? o->tid : o->pid;
     m->tid = tid;
     int timeout = R->stop_timeout_ms > 0 ? R->stop_timeout_ms : 2000;
-    if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)PTRACE_O_TRACESYSGOOD) < 0) { fail(idx, ST_DS_SEIZE, errno); return -1; }
+    if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)PTRACE_O_TRACESYSGOOD) < 0) {
+        // Gone already (a job's short-lived child): not a failure, nothing to do for it.
+        if (errno == ESRCH) { o->status = ST_DM_VANISHED; return 0; }
+        fail(idx, ST_DS_SEIZE, errno);
+        return -1;
+    }
     m->attached = 1;
     m->stop_began = now_us();
     if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) { fail(idx, ST_DS_SEIZE, errno); return -1; }
@@ -343,7 +355,7 @@ static int stop_member(int idx) {
             continue;
         }
         if (k == STOP_GROUP) { m->stopped = 1; fail(idx, ST_DS_STOPPED, EAGAIN); return -1; }
-        if (k == STOP_GONE) { m->attached = 0; o->status = ST_DM_VANISHED; fail(idx, ST_DS_STOP, ESRCH); return -1; }
+        if (k == STOP_GONE) { m->attached = 0; o->status = ST_DM_VANISHED; return 0; }
         if (k == STOP_TIMEOUT) { fail(idx, ST_DS_STOP, ETIMEDOUT); return -1; }
         fail(idx, ST_DS_STOP, errno ? errno : EPROTO);
         return -1;
@@ -519,29 +531,48 @@ close_new:
 /// The dummy-child group move (reptyr's do_setsid idea, with SEIZE): a CLONE_VM child of
 /// member 0 that never runs user code leads the new group; every member joins it.
 static int move_group(void) {
-    struct member_state *m0 = &members[0];
     long r;
-    if (ptrace(PTRACE_SETOPTIONS, m0->tid, 0, (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK)) < 0) { fail(0, ST_DS_GROUP, errno); return -1; }
+    int first = -1;
+    for (int i = 0; i < R->member_count; i++) if (R->members[i].status != ST_DM_VANISHED && members[i].stopped) { first = i; break; }
+    if (first < 0) return 0;
+    if (R->join_pgid > 0) {
+        // A later round: the group exists (its first members are in it); join it.
+        for (int i = 0; i < R->member_count; i++) {
+            struct member_state *m = &members[i];
+            if (R->members[i].status == ST_DM_VANISHED || !m->stopped) continue;
+            if (inject(m, ST_NR_setpgid, 0, R->join_pgid, 0, 0, 0, 0, &r) < 0 || ret_err(r)) {
+                fail(i, ST_DS_GROUP, ret_err(r) ? ret_err(r) : errno);
+                return -1;
+            }
+            m->group_changed = 1;
+            m->out->pgid_after = R->join_pgid;
+        }
+        R->new_pgid = R->join_pgid;
+        return 0;
+    }
+    struct member_state *m0 = &members[first];
+    if (ptrace(PTRACE_SETOPTIONS, m0->tid, 0, (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK)) < 0) { fail(first, ST_DS_GROUP, errno); return -1; }
     // clone(CLONE_VM | SIGCHLD, newsp 0, ...): a FORK event (exit signal SIGCHLD, no VFORK).
-    if (inject(m0, ST_NR_clone, CLONE_VM | SIGCHLD, 0, 0, 0, 0, 0, &r) < 0) { fail(0, ST_DS_INJECT, errno); goto opts; }
+    if (inject(m0, ST_NR_clone, CLONE_VM | SIGCHLD, 0, 0, 0, 0, 0, &r) < 0) { fail(first, ST_DS_INJECT, errno); goto opts; }
     ptrace(PTRACE_SETOPTIONS, m0->tid, 0, (void *)(long)PTRACE_O_TRACESYSGOOD);
-    if (ret_err(r) || r <= 0) { fail(0, ST_DS_GROUP, ret_err(r) ? ret_err(r) : EPROTO); return -1; }
+    if (ret_err(r) || r <= 0) { fail(first, ST_DS_GROUP, ret_err(r) ? ret_err(r) : EPROTO); return -1; }
     pid_t dummy = (pid_t)r;
     int status;
     int k = wait_stop(dummy, 2000, &status);
-    if (k != STOP_EVENT && k != STOP_SIGNAL) { kill(dummy, SIGKILL); fail(0, ST_DS_GROUP, EPROTO); return -1; }
+    if (k != STOP_EVENT && k != STOP_SIGNAL) { kill(dummy, SIGKILL); fail(first, ST_DS_GROUP, EPROTO); return -1; }
     struct member_state d;
     memset(&d, 0, sizeof d);
     d.tid = dummy;
     d.site = m0->site;
     d.out = 0;
-    if (st_arch_get_regs(dummy, &d.saved) < 0) { kill(dummy, SIGKILL); fail(0, ST_DS_GROUP, errno); return -1; }
+    if (st_arch_get_regs(dummy, &d.saved) < 0) { kill(dummy, SIGKILL); fail(first, ST_DS_GROUP, errno); return -1; }
     int ok = inject_in(dummy, &d, ST_NR_setpgid, 0, 0, 0, 0, 0, 0, &r) == 0 && r == 0;
     int err = ok ? 0 : (ret_err(r) ? ret_err(r) : errno);
     if (ok) {
         R->new_pgid = dummy;
         for (int i = 0; i < R->member_count; i++) {
             struct member_state *m = &members[i];
+            if (R->members[i].status == ST_DM_VANISHED || !m->stopped) continue;
             if (inject(m, ST_NR_setpgid, 0, dummy, 0, 0, 0, 0, &r) < 0 || ret_err(r)) {
                 ok = 0;
                 err = ret_err(r) ? ret_err(r) : errno;
@@ -552,7 +583,7 @@ static int move_group(void) {
             m->out->pgid_after = dummy;
         }
     } else {
-        fail(0, ST_DS_GROUP, err);
+        fail(first, ST_DS_GROUP, err);
     }
     // The dummy goes: killed by us, its exit collected as tracer, then reaped by its parent.
     kill(dummy, SIGKILL);
@@ -668,7 +699,12 @@ static void helper_main(st_detach_request *req) {
     int ok = 1;
     for (int i = 0; i < n && ok; i++) if (stop_member(i) < 0) ok = 0;
     for (int i = 0; i < n && ok; i++) {
-        if (change_member(i) < 0) ok = 0;
+        if (req->members[i].status == ST_DM_VANISHED) continue;
+        if (change_member(i) < 0) {
+            // It exited while being changed: nothing of it is left to undo.
+            if (req->members[i].status == ST_DM_VANISHED || !members[i].attached) { req->members[i].status = ST_DM_VANISHED; clear_failure(i); continue; }
+            ok = 0;
+        }
         else if (req->test_fail_after == i) { fail(i, ST_DS_TEST, ECANCELED); ok = 0; }
     }
     if (ok && req->new_group && move_group() < 0) ok = 0;

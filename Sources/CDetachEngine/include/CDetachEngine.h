@@ -140,6 +140,9 @@ typedef struct st_detach_request {
     int force_ignore;
     /// 1: move every member to a fresh process group.
     int new_group;
+    /// With new_group: join this existing group instead of making one (a later round for
+    /// members forked meanwhile); 0: make one.
+    pid_t join_pgid;
     /// How long to wait for a member to stop (ms); 0: 2000.
     int stop_timeout_ms;
     /// Tests only: sleep this long (ms) while every member is stopped and changed, before the
