@@ -21,8 +21,11 @@ let package = Package(
         // C: ncurses macros that Swift cannot import; links ncursesw.
         .target(name: "CCurses", cSettings: [.define("_GNU_SOURCE")],
                 linkerSettings: [.linkedLibrary("ncursesw")]),
+        // C: the detach-in-place ptrace engine (issue 8): a forked helper that seizes, injects
+        // and restores; a small per-architecture layer (x86_64, aarch64) beside it.
+        .target(name: "CDetachEngine", cSettings: [.define("_GNU_SOURCE")]),
         // The product's brain: /proc parsing, model, hangup analysis, actions. No UI.
-        .target(name: "SessionCore", dependencies: ["CSessionShims"]),
+        .target(name: "SessionCore", dependencies: ["CSessionShims", "CDetachEngine"]),
         // The TUI: state, update, render into a screen buffer; one file talks to ncurses.
         .target(name: "SessionUI", dependencies: ["SessionCore", "CCurses"]),
         .executableTarget(name: "sessiontop", dependencies: [

@@ -18,7 +18,7 @@ import Testing
         #expect(out[300]?.fate == .dies && out[300]?.by == .shell && out[300]?.certain == true)
         #expect(has(out[300], "job %1") && has(out[300], "read from its memory"))
         #expect(out[400]?.fate == .atRisk && out[400]?.certain == true)
-        #expect(has(out[400], "has no job for group 400: it was disowned, so bash sends it nothing"))
+        #expect(has(out[400], "has no job for group 400: it was disowned, or moved out of its job's group, so bash sends it nothing"))
         #expect(out[500]?.fate == .atRisk && out[500]?.certain == true && has(out[500], "no-HUP"))
     }
 

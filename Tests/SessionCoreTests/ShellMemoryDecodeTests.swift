@@ -125,7 +125,12 @@ import FuzzHarness
         #expect(check(view([], interactive: false)) == "bash 5.2.15: its memory says not interactive, its argv says interactive")
         #expect(check(view([ShellJob(number: 1, pgid: 300, pids: [999], state: .running)])) == "bash 5.2.15: job %1 holds pid 999, which /proc does not show")
         #expect(check(view([ShellJob(number: 1, pgid: 400, pids: [400], state: .running)])) == "bash 5.2.15: job %1's pid 400 is not a child of the shell (parent 1)")
-        #expect(check(view([ShellJob(number: 1, pgid: 301, pids: [300], state: .running)])) == "bash 5.2.15: job %1's pid 300 is in group 300, not 301")
+        // In another job's group: the memory is stale or misread.
+        #expect(check(view([ShellJob(number: 1, pgid: 301, pids: [300], state: .running),
+                            ShellJob(number: 2, pgid: 300, pids: [300], state: .running)])) == "bash 5.2.15: job %1's pid 300 is in group 300, not 301")
+        // In a group no job claims: moved out of its job (setpgid from inside, as `sessiontop
+        // detach --new-group` does); bash still signals group 301, which no longer holds it.
+        #expect(check(view([ShellJob(number: 1, pgid: 301, pids: [300], state: .running)])) == nil)
         // A job the shell already counts done is not checked (its processes may be gone).
         #expect(check(view([ShellJob(number: 1, pgid: 777, pids: [777], state: .done)])) == nil)
     }

@@ -58,7 +58,7 @@ extension Context {
     /// `hup_on_exit`, then end_job_control.
     func bashHits(_ v: ShellView, _ p: ProcessInfo, procStopped: Bool) -> [Hit] {
         guard let j = v.job(group: p.pgid), j.state != .done else {
-            return [note("bash's job table (read from its memory) has no job for group \(p.pgid): it was disowned, so bash sends it nothing")]
+            return [note("bash's job table (read from its memory) has no job for group \(p.pgid): it was disowned, or moved out of its job's group, so bash sends it nothing")]
         }
         let name = "job %\(j.number) (group \(p.pgid))"
         let tableStopped = j.state == .stopped
@@ -111,7 +111,7 @@ extension Context {
     /// stopped, except its own group (and, on `exit`, the current job).
     func zshHits(_ v: ShellView, _ p: ProcessInfo, procStopped: Bool) -> [Hit] {
         guard let j = v.job(group: p.pgid), j.state != .done else {
-            return [note("zsh's job table (read from its memory) has no job for group \(p.pgid): it was disowned (`&!`, `disown`), so zsh sends it nothing")]
+            return [note("zsh's job table (read from its memory) has no job for group \(p.pgid): it was disowned (`&!`, `disown`) or moved out of its job's group, so zsh sends it nothing")]
         }
         let name = "job %\(j.number) (group \(p.pgid))"
         if !v.jobControl {

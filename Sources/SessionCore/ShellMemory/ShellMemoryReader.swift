@@ -231,6 +231,7 @@ public enum ShellViewCheck {
             return "\(name): its memory says \(v.login ? "" : "not ")a login shell, its argv says \(profile.login ? "" : "not ")a login shell"
         }
         var groups: Set<Int32> = []
+        let claimed = Set(v.jobs.filter { $0.state != .done }.map(\.pgid))
         for j in v.jobs where j.state != .done {
             if !groups.insert(j.pgid).inserted { return "\(name): two jobs claim group \(j.pgid)" }
             for pid in j.pids {
@@ -241,7 +242,11 @@ public enum ShellViewCheck {
                 if p.ppid != leader.pid && !p.state.isGone {
                     return "\(name): job %\(j.number)'s pid \(pid) is not a child of the shell (parent \(p.ppid))"
                 }
-                if v.jobControl && p.pgid != j.pgid && !p.state.isGone {
+                // A member moved to a group no job claims (setpgid from inside, as `sessiontop
+                // detach --new-group` does) is consistent: the shell still signals the job's
+                // recorded group (bash killpg(job->pgrp), zsh killpg(jn->gleader)), which
+                // no longer holds it.
+                if v.jobControl && p.pgid != j.pgid && !p.state.isGone && claimed.contains(p.pgid) {
                     return "\(name): job %\(j.number)'s pid \(pid) is in group \(p.pgid), not \(j.pgid)"
                 }
             }

@@ -1,0 +1,160 @@
+import Testing
+import Glibc
+import TestSupport
+import SessionCore
+
+/// Issue 8 §5: detach in place via the CLI on real ptys (the hangup lab's shells), then a real
+/// hangup; the same pid and start time must live on and keep working. Root and ptrace allowed
+/// (this machine); every process is killed by pid in the lab's cleanup.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct DetachInPlaceTests {
+    static let shells: [ShellUnderTest] = [.bash, .zsh, .fish, .dash]
+
+    /// A foreground `sleep` in each shell, detached, then each of the three ways a terminal ends.
+    @Test(arguments: shells, DetachLab.Event.allCases)
+    func sleepSurvives(_ shell: ShellUnderTest, _ event: DetachLab.Event) throws {
+        let d = try DetachLab(shell)
+        try d.start()
+        d.lab.type("sleep \(d.marker)")
+        let job = try d.waitForJob()
+        let p = job[0]
+        let r = try d.detach([String(p.pid)])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("detached in place") && r.stdout.contains("it survives a hangup"), "\(r.stdout)")
+        #expect(DetachLab.sigIgnHup(p.pid))
+        #expect(DetachLab.fdTarget(p.pid, 0) == "/dev/null")
+        #expect(DetachLab.fdTarget(p.pid, 1) == d.logPath && DetachLab.fdTarget(p.pid, 2) == d.logPath)
+        // O_APPEND (fdinfo flags, octal 02000).
+        let flags = Files.read("/proc/\(p.pid)/fdinfo/1")?.split(separator: "\n").first { $0.hasPrefix("flags:") }
+        #expect(flags.flatMap { Int($0.split(separator: "\t").last ?? "", radix: 8) }.map { $0 & 0o2000 != 0 } ?? false)
+        #expect(DetachLab.aliveRunning(p))
+        try d.hangUp(event)
+        #expect(DetachLab.aliveRunning(p), "pid \(p.pid) died after \(event.rawValue)")
+    }
+
+    /// A pipeline of three in the foreground: the group (3 processes) moves together.
+    @Test(arguments: [ShellUnderTest.bash, .zsh])
+    func pipelineOfThree(_ shell: ShellUnderTest) throws {
+        let d = try DetachLab(shell)
+        try d.start()
+        d.lab.type("sleep \(d.marker) | sleep \(d.marker) | sleep \(d.marker)")
+        let job = try d.waitForJob(count: 3)
+        let r = try d.detach([String(job[0].pid), "--json"])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("(3 processes) detached in place"), "\(r.stdout)")
+        let groups = Set(job.map { Int32(Files.read("/proc/\($0.pid)/stat")?.split(separator: ")").last?.split(separator: " ")[2] ?? "") ?? -1 })
+        #expect(groups.count == 1 && !groups.contains(job[0].pgid), "moved to one new group: \(groups)")
+        try d.hangUp(.closeMaster)
+        for p in job { #expect(DetachLab.aliveRunning(p), "\(p.pid) died") }
+    }
+
+    /// A counter printing every 50 ms to the terminal: after the detach its lines continue in
+    /// the log with no gap and no duplicate, and it still counts after the hangup.
+    @Test func counterHasNoGapNoDuplicate() throws {
+        let d = try DetachLab(.bash)
+        try d.start()
+        let py = try d.script("counter.py", "import sys, time\ni = 0\nwhile True:\n    print(i, flush=True)\n    i += 1\n    time.sleep(0.05)\n")
+        d.lab.type("python3 \(py) \(d.marker)")
+        let p = try d.waitForJob()[0]
+        d.lab.pump(0.6)
+        let r = try d.detach([String(p.pid)])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        d.lab.pump(0.5)  // what was written before the detach, still in the pty
+        let before = DetachLab.integers(String(decoding: d.lab.output, as: UTF8.self))
+        usleep(500_000)
+        try d.hangUp(.closeMaster)
+        let logged1 = DetachLab.integers(d.log)
+        usleep(400_000)
+        let logged2 = DetachLab.integers(d.log)
+        #expect(DetachLab.aliveRunning(p))
+        let all = before + logged2
+        try #require(!before.isEmpty && !logged1.isEmpty, "before \(before.count), log \(logged1.count): \(tail(d.lab.output))")
+        #expect(all == Array(all[0]...(all[0] + all.count - 1)), "gap or duplicate at the switch: …\(before.suffix(3)) | \(logged2.prefix(3))…")
+        #expect(logged2.count > logged1.count, "still counting after the hangup")
+    }
+
+    /// Blocked reading the terminal: the read is re-issued on /dev/null (EOF, not EIO and not
+    /// a SIGHUP death), and the program goes on.
+    @Test func blockedReaderGetsEndOfFile() throws {
+        let d = try DetachLab(.bash)
+        try d.start()
+        let py = try d.script("reader.py", "import sys, time\ndata = sys.stdin.buffer.read1(100)\nprint('read returned', len(data), flush=True)\ntime.sleep(1000)\n")
+        d.lab.type("python3 \(py) \(d.marker)")
+        let p = try d.waitForJob()[0]
+        usleep(200_000)
+        #expect(Files.read("/proc/\(p.pid)/syscall")?.hasPrefix("0 ") ?? false, "blocked in read(0)")
+        let r = try d.detach([String(p.pid)])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(waitUntil(timeout: 3) { d.log.contains("read returned 0") }, "log: \(d.log)")
+        try d.hangUp(.closeMaster)
+        #expect(DetachLab.aliveRunning(p))
+    }
+
+    /// nanosleep: the total sleep is neither cut nor extended (the restart_syscall path).
+    @Test func nanosleepKeepsItsDuration() throws {
+        let d = try DetachLab(.bash)
+        try d.start()
+        let py = try d.script("nap.py", "import time\nt = time.monotonic()\ntime.sleep(2.0)\nprint('slept %.3f' % (time.monotonic() - t), flush=True)\ntime.sleep(1000)\n")
+        d.lab.type("python3 \(py) \(d.marker)")
+        let p = try d.waitForJob()[0]
+        usleep(300_000)
+        let r = try d.detach([String(p.pid), "--json"])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("\"interrupted_syscall\":230"), "stopped in clock_nanosleep (230): \(r.stdout)")
+        #expect(waitUntil(timeout: 4) { d.log.contains("slept") })
+        let slept = d.log.split(whereSeparator: { $0 == " " || $0 == "\n" }).last.flatMap { Double(String($0)) } ?? 0
+        #expect(slept >= 2.0 && slept < 2.15, "slept \(slept) s for 2.0")
+        try d.hangUp(.closeMaster)
+        #expect(DetachLab.aliveRunning(p))
+    }
+
+    /// A pure CPU loop never enters a syscall: the syscalls run at a vDSO `syscall`, and the
+    /// loop's state (a running sum it checks) is intact.
+    @Test func cpuLoopSurvives() throws {
+        let d = try DetachLab(.bash)
+        try d.start()
+        let py = try d.script("spin.py", "import time\nn = 0\ns = 0\nlast = time.monotonic()\nwhile True:\n    n += 1\n    s += n\n    if n % 2000000 == 0:\n        assert s == n * (n + 1) // 2\n        print('ok', n, flush=True)\n")
+        d.lab.type("python3 \(py) \(d.marker)")
+        let p = try d.waitForJob()[0]
+        usleep(300_000)
+        let r = try d.detach([String(p.pid), "--json"])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        try d.hangUp(.closeMaster)
+        #expect(DetachLab.aliveRunning(p))
+        #expect(waitUntil(timeout: 5) { d.log.contains("ok") }, "still computing, correctly: \(d.log.suffix(200))")
+    }
+
+    /// A program with a SIGHUP handler keeps it (the group move protects it) and the handler
+    /// still runs on a later kill -HUP.
+    @Test func hupHandlerKept() throws {
+        let d = try DetachLab(.bash)
+        try d.start()
+        let py = try d.script("hup.py", "import signal, time, sys\ndef h(s, f):\n    print('got HUP', flush=True)\nsignal.signal(signal.SIGHUP, h)\nwhile True:\n    time.sleep(0.1)\n")
+        d.lab.type("python3 \(py) \(d.marker)")
+        let p = try d.waitForJob()[0]
+        usleep(300_000)
+        let r = try d.detach([String(p.pid)])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(!DetachLab.sigIgnHup(p.pid), "the handler is kept, not ignored")
+        try d.hangUp(.closeMaster)
+        #expect(DetachLab.aliveRunning(p))
+        kill(p.pid, SIGHUP)
+        #expect(waitUntil(timeout: 3) { d.log.contains("got HUP") }, "log: \(d.log)")
+        #expect(DetachLab.aliveRunning(p))
+    }
+
+    /// A stopped job (Ctrl-Z) is continued first, then survives bash's `exit`.
+    @Test func stoppedJobSurvivesExit() throws {
+        let d = try DetachLab(.bash)
+        try d.start()
+        d.lab.type("sleep \(d.marker)")
+        _ = try d.waitForJob()
+        d.lab.pty.write("\u{1a}")
+        let p = try d.waitForJob(stopped: true)[0]
+        let r = try d.detach([String(p.pid)])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(DetachLab.aliveRunning(p), "continued")
+        try d.hangUp(.exit)
+        #expect(DetachLab.aliveRunning(p), "died on bash's exit: \(tail(d.lab.output))")
+    }
+}
