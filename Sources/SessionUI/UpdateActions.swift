@@ -142,7 +142,8 @@ extension AppState {
         case .pageDown: i += 10
         case .home: i = 0
         case .end: i = all.count - 1
-        case .escape, .function(9), .function(10):
+        // q closes as in every other dialog (SIGQUIT is 3, or Q… by its name after s).
+        case .escape, .function(9), .function(10), .char("q"):
             dialog = nil
             setNote("no signal sent")
             return []

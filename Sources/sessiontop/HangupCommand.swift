@@ -28,7 +28,7 @@ struct HangupCommand: ParsableCommand {
 
     func run() throws {
         guard let ev = HangupEvent(rawValue: event) else {
-            die("unknown event '\(event)': use hangup, leader-exit or logout")
+            die("unknown event '\(event)': use hangup, leader-exit or logout", code: 64)
         }
         let given = [scope.pid != nil, scope.sid != nil, scope.tty != nil].filter { $0 }.count
         if given > 1 { die("give at most one of --pid, --sid, --tty") }

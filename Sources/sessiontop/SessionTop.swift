@@ -10,6 +10,7 @@ struct SessionTop: ParsableCommand {
         commandName: "sessiontop",
         abstract: "See sessions, process groups and controlling terminals, and act on them.",
         discussion: "With no subcommand, opens the live inspector (press ? inside for help).",
+        version: SessiontopVersion.number,
         subcommands: [TopCommand.self, SnapshotCommand.self, HangupCommand.self, SignalCommand.self,
                       DaemonizeCommand.self, RelaunchCommand.self],
         defaultSubcommand: TopCommand.self)

@@ -49,3 +49,15 @@ func writeOut(_ bytes: [UInt8]) {
         }
     }
 }
+
+/// `path` made absolute against this process's working directory (nothing resolved).
+func absolutePath(_ path: String) -> String {
+    if path.hasPrefix("/") { return path }
+    guard let cwd = getcwd(nil, 0) else { return path }
+    defer { free(cwd) }
+    var base = String(cString: cwd)
+    if !base.hasSuffix("/") { base += "/" }
+    var rest = Substring(path)
+    while rest.hasPrefix("./") { rest = rest.dropFirst(2) }
+    return base + rest
+}

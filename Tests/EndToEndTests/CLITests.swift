@@ -26,7 +26,7 @@ import SessionCore
         #expect(j.hasPrefix("{\"host\":"))
         #expect(j.contains("\"sessions\":[{\"sid\":100,\"leader\":100,\"tty\":\"pts/3\",\"foreground_pgid\":300,\"groups\":[{\"pgid\":100,"))
         #expect(j.contains("{\"pid\":301,\"ppid\":100,\"pgid\":300,\"sid\":100,\"tpgid\":300,\"tty\":\"pts/3\",\"state\":\"S\",\"comm\":\"grep\",\"argv\":[\"grep\",\"x\"]"))
-        #expect(j.contains("\"cwd\":\"/home/ann\",\"umask\":\"0022\",\"fds\":[{\"fd\":0,\"target\":\"pipe:[43210]\",\"kind\":\"pipe\",\"flags\":\"0000000\",\"pos\":0}"))
+        #expect(j.contains("\"cwd\":\"/home/ann\",\"umask\":\"0022\",\"fds\":[{\"fd\":0,\"target\":\"pipe:[43210]\",\"kind\":\"pipe\",\"flags\":\"0000000\",\"pos\":0,\"open_flags\":\"O_RDONLY\"}"))
         #expect(j.contains("\"comm\":\") (x y\\nz\""))
         #expect(j.contains("\"signals\":{\"ignored\":[\"QUIT\",\"TSTP\",\"TTIN\",\"TTOU\"],\"caught\":[\"HUP\",\"INT\",\"CHLD\",\"WINCH\"],\"blocked\":[],\"pending\":[]}"))
         #expect(j.contains("\"hangup\":{\"hangup\":{\"fate\":"))
