@@ -14,6 +14,14 @@ public struct AppOptions: Sendable {
     /// When set, the wall-clock time of the first frame (ns since the epoch) is written here
     /// (`SESSIONTOP_FIRST_FRAME_FILE`, for the benchmark).
     public var firstFrameFile: String?
+    /// `-d` was given: it wins over the saved setup's interval.
+    public var intervalGiven = false
+    /// `-p PID,…`, `-u USER` (as a uid), `--sid S`: only these are listed.
+    public var onlyPids: Set<Int32>?
+    public var onlyUID: UInt32?
+    public var onlySid: Int32?
+    /// `--readonly`: no signal or detach keys.
+    public var readonly = false
     public init() {}
 }
 
@@ -60,6 +68,20 @@ public enum App {
         var state = AppState(snapshot: snap, width: size.width, height: size.height, color: terminal.color,
                              unicode: terminal.utf8, interval: options.interval, myUID: getuid(), analysisPending: true)
         state.now = monotonic()
+        // The saved setup (F2), if any; the command line wins over it.
+        if let (config, problems) = ActionHost.loadConfig() {
+            var c = config
+            if options.intervalGiven { c.interval = options.interval }
+            c.color = c.color && terminal.color
+            state.apply(c)
+            if let p = problems.first { state.setNote("config: " + p) }
+        }
+        state.onlyPids = options.onlyPids
+        state.onlyUID = options.onlyUID
+        state.onlySid = options.onlySid
+        if options.readonly { state.readonlyReason = "read-only (--readonly): no signals, no detach" }
+        state.rebuildRows()
+        state.clampScroll()
         // Signals and detach act on real processes: only when the tree shown is the live /proc.
         let live = options.procRoot == "/proc" || options.procRoot == "/proc/"
         if !live { state.actionsDisabled = "signals and detach act on the live /proc only, not on --proc-root \(options.procRoot)" }
@@ -120,10 +142,12 @@ public enum App {
                 state.now = monotonic()
                 if perform(update(&state, ev)) { break loop }
             }
+            // Paused: no scans at all (r asks for one).
+            if state.paused && !state.refreshRequested && monotonic() >= nextScan { nextScan = monotonic() + state.interval }
             if monotonic() >= nextScan {
                 var opts = ScanOptions(details: .refresh(detailPids(state, cursor: &cursor), previous: snap))
                 opts.statusWithDetails = true
-                if state.detailOpen, let p = state.selectedProcess { opts.fdInfoFor = [p.pid] }
+                if state.detailOpen || state.detailFull, let p = state.selectedProcess { opts.fdInfoFor = [p.pid] }
                 snap = reader.snapshot(options: opts)
                 _ = update(&state, .snapshot(snap, now: monotonic()))
                 nextScan = monotonic() + state.interval

@@ -61,3 +61,13 @@ func absolutePath(_ path: String) -> String {
     while rest.hasPrefix("./") { rest = rest.dropFirst(2) }
     return base + rest
 }
+
+extension Substring {
+    /// The text without the given characters at either end.
+    func trimmingCharacters(in set: String) -> String {
+        var s = self
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}

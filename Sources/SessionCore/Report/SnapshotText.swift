@@ -11,10 +11,7 @@ public enum SnapshotText {
             if let fg = s.foregroundPgid { out += "  foreground group \(fg)" }
             out += "\n"
             for g in s.groups {
-                var tags: [String] = [g.isForeground ? "foreground" : "background"]
-                if g.isOrphaned { tags.append("orphaned") }
-                if g.hasStopped { tags.append("stopped") }
-                if !g.leaderPresent { tags.append("leader gone") }
+                let tags = g.labels(in: s)
                 out += "  group \(g.pgid)  \(tags.joined(separator: ", "))\n"
                 for (pid, depth) in snapshot.treeOrder(of: g) {
                     guard let p = snapshot.processes[pid] else { continue }
