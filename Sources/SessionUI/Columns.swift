@@ -153,11 +153,12 @@ public struct FunctionBar {
             build({ labels[$0].full }, pad: { max(1, 7 - $0.count) }),
             build({ compact[$0] }, pad: { _ in 1 }),
             build({ labels[$0].short }, pad: { _ in 1 }),
+            build({ labels[$0].short }, pad: { _ in 0 }),
             build({ _ in "" }, pad: { _ in 1 }),
         ]
         for t in tries {
             // The last item's trailing space may fall off the edge.
-            if let last = t.last, last.x + last.width - 1 <= width { return t }
+            if let last = t.last, last.x + last.key.count + last.label.count <= width { return t }
         }
         return tries.last!
     }

@@ -157,13 +157,14 @@ struct Renderer {
             }
             title += pad(name, c.width, right: c.rightAligned) + " "
         }
-        if state.mode == .tree {
+        if state.hscroll > 0 {
+            title += "COMMAND  (\(state.unicode ? "←" : "<") scrolled \(state.hscroll))"
+        } else if state.mode == .tree {
             title += "COMMAND  (session \(state.unicode ? "▸" : ">") group \(state.unicode ? "▸" : ">") process tree)"
         } else {
             let sorted = state.sortKey == .command ? (state.unicode ? (state.sortDescending ? "▼" : "▲") : "*") : ""
             title += "COMMAND" + sorted + (state.sortKey == .fate ? "   (sorted by fate)" : "")
         }
-        if state.hscroll > 0 { title += "  (\(state.unicode ? "←" : "<") scrolled \(state.hscroll))" }
         putClipped(&s, [(title, st(.columns))], x: 0, y: y)
     }
 

@@ -72,20 +72,14 @@ extension Renderer {
         let hint: String
         if state.detailFull {
             let end = min(doc.lines.count, first + body)
-            hint = "· \(first + 1)–\(end) of \(doc.lines.count) · 1-7 or Tab: section · o fds · E env · Esc closes "
+            // Where we are: the section holding the first line shown.
+            let here = doc.starts.last { $0.1 <= first }.map { "· \($0.0.title) " } ?? ""
+            hint = here + "· \(first + 1)–\(end) of \(doc.lines.count) · 1-7 Tab: sections · o fds · E env · Esc back "
         } else {
-            hint = "(Enter: full view · i or Esc closes)"
+            hint = "(i or Esc closes)"
         }
         s.fill(y: top, style: st(.columns))
         putClipped(&s, [(title + hint, st(.columns))], x: 0, y: top)
-        if state.detailFull && !doc.starts.isEmpty {
-            // Where we are: the section holding the first line shown.
-            let here = doc.starts.last { $0.1 <= first }?.0
-            if let here, first > 0 {
-                let tag = " \(here.title) "
-                s.put(tag, x: max(0, s.width - DisplayWidth.of(tag)), y: top, style: st(.columns))
-            }
-        }
         for (i, line) in doc.lines.dropFirst(first).prefix(body).enumerated() {
             putClipped(&s, line, x: 1, y: top + 1 + i)
         }

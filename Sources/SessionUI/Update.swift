@@ -83,9 +83,10 @@ extension AppState {
         analysisPending = false
         recomputeVerdicts()
         pruneTags()
+        var lostFollow: Int32?
         if let f = following, snapshot.process(f.pid)?.startTime != f.startTime {
             following = nil
-            setNote("pid \(f.pid) exited: not following any more")
+            lostFollow = f.pid
         }
         if let r = revealed, snapshot.process(r.pid)?.startTime != r.startTime { revealed = nil }
         rebuildRows()
@@ -96,6 +97,7 @@ extension AppState {
             rebuildRows()
         }
         reselect(following.map { .process($0) } ?? oldKey, oldIndex: oldIndex, vanishedNote: true)
+        if let pid = lostFollow { setNote("pid \(pid) exited: not following any more; selection moved to its neighbour") }
         selectPending()
     }
 
