@@ -80,6 +80,7 @@ public enum App {
         state.onlyUID = options.onlyUID
         state.onlySid = options.onlySid
         if options.readonly { state.readonlyReason = "read-only (--readonly): no signals, no detach" }
+        state.openScopedSessions()
         state.rebuildRows()
         state.clampScroll()
         // Signals and detach act on real processes: only when the tree shown is the live /proc.

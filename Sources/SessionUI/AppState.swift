@@ -312,6 +312,12 @@ public struct AppState {
         Column.fitting(mode == .tree ? treeColumns : tableColumns, width: width, minCommand: mode == .tree ? 30 : 24)
     }
 
+    /// With `-p`, `-u` or `--sid` the sessions holding what is asked for start open.
+    public mutating func openScopedSessions() {
+        guard onlyPids != nil || onlyUID != nil || onlySid != nil else { return }
+        for (_, p) in snapshot.processes where !p.isKernelThread && passesFilter(p) { openSessions.insert(p.sid) }
+    }
+
     /// The filter as the header shows it.
     public var filterTitle: String {
         var t = filter.rawValue
