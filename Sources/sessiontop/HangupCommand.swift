@@ -57,7 +57,7 @@ struct HangupCommand: ParsableCommand {
             writeOut(HangupReport.json(snap, sessions: analysed, event: ev))
         } else {
             var text = ""
-            for (s, v) in analysed { text += HangupReport.text(snap, session: s, event: ev, verdicts: v) }
+            for (s, v) in analysed { text += HangupReport.text(snap, session: s, event: ev, verdicts: v, width: outputWidth()) }
             if analysed.isEmpty { text = "no session with a terminal\n" }
             writeOut(Array(text.utf8))
         }

@@ -31,7 +31,7 @@ struct SnapshotCommand: ParsableCommand {
             let verdicts = HangupAnalysis.ownSessionVerdicts(snap, sessions: sessions)
             writeOut(SnapshotJSON.render(snap, sessions: sessions, verdicts: verdicts))
         } else {
-            writeOut(Array(SnapshotText.render(snap, sessions: sessions).utf8))
+            writeOut(Array(SnapshotText.render(snap, sessions: sessions, width: outputWidth()).utf8))
         }
     }
 }

@@ -71,3 +71,11 @@ extension Substring {
         return String(s)
     }
 }
+
+/// Columns text output is wrapped to: the terminal's width when stdout is one, else 80.
+func outputWidth() -> Int {
+    guard isatty(1) == 1 else { return 80 }
+    var ws = winsize()
+    if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col >= 20 { return Int(ws.ws_col) }
+    return 80
+}
