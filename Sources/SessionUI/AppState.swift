@@ -136,9 +136,9 @@ public struct AppState {
     /// event reaches) and per process. Every view reads them.
     public var hangup: HangupVerdicts?
     /// The analysis; tests swap it for hand-made verdicts.
-    public var analyze: (Snapshot, Int32, HangupEvent) -> [Int32: Verdict] = {
-        HangupAnalysis.analyze($0, session: $1, event: $2)
-    }
+    /// nil: the real analysis, every terminal against one index of who holds which terminal
+    /// (HangupVerdicts builds it once per scan, not once per terminal).
+    public var analyze: ((Snapshot, Int32, HangupEvent) -> [Int32: Verdict])?
     public var event: HangupEvent = .hangup
     public var mode: ViewMode = .tree
     public var filter: Filter = .all
@@ -365,8 +365,13 @@ public struct AppState {
 
     mutating func recomputeVerdicts() {
         guard !analysisPending else { verdicts = [:]; hangup = nil; return }
-        let snap = snapshot, run = analyze
-        let all = HangupVerdicts(snap, events: [event]) { sid, event in run(snap, sid, event) }
+        let snap = snapshot
+        let all: HangupVerdicts
+        if let run = analyze {
+            all = HangupVerdicts(snap, events: [event]) { sid, event in run(snap, sid, event) }
+        } else {
+            all = HangupVerdicts(snap, events: [event])
+        }
         hangup = all
         verdicts = all.forProcess[event] ?? [:]
     }
