@@ -14,6 +14,9 @@ public struct AppOptions: Sendable {
     /// When set, the wall-clock time of the first frame (ns since the epoch) is written here
     /// (`SESSIONTOP_FIRST_FRAME_FILE`, for the benchmark).
     public var firstFrameFile: String?
+    /// When set, the wall-clock time (ns since the epoch) of every frame drawn after input is
+    /// appended here (`SESSIONTOP_KEY_DRAWN_FILE`, for the key-press-to-draw benchmark).
+    public var keyDrawnFile: String?
     /// `-d` was given: it wins over the saved setup's interval.
     public var intervalGiven = false
     /// `-p PID,…`, `-u USER` (as a uid), `--sid S`: only these are listed.
@@ -126,6 +129,7 @@ public enum App {
                        pollfd(fd: actions.wakeFD, events: Int16(POLLIN), revents: 0)]
             let n = poll(&fds, 3, wait)
             var dirty = false
+            var input = false
             if n > 0 && fds[1].revents & Int16(POLLIN) != 0 {
                 var b: UInt8 = 0
                 _ = read(quitFD, &b, 1)
@@ -140,6 +144,7 @@ public enum App {
             // background actions reported.
             for ev in terminal.readEvents() + actions.takeEvents() {
                 dirty = true
+                input = true
                 state.now = monotonic()
                 if perform(update(&state, ev)) { break loop }
             }
@@ -157,6 +162,7 @@ public enum App {
             if dirty {
                 render(state, into: &screen)
                 terminal.draw(screen)
+                if input, let path = options.keyDrawnFile { appendTimestamp(path) }
             }
         }
         return exitCode
@@ -191,6 +197,16 @@ public enum App {
         for i in 0..<min(slice, all.count) { out.insert(all[(cursor + i) % all.count]) }
         cursor = (cursor + slice) % all.count
         return out
+    }
+
+    static func appendTimestamp(_ path: String) {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let text = "\(Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))\n"
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { return }
+        _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        close(fd)
     }
 
     static func writeTimestamp(_ path: String) {

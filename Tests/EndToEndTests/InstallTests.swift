@@ -11,7 +11,10 @@ import TestSupport
         let prefix = try TempDirectory.make("install")
         defer { TempDirectory.remove(prefix) }
         // The release build is incremental: scripts/test builds it before the tests.
-        let r = try Processes.run([PackagePaths.root + "/scripts/install", "--prefix", prefix], timeout: 1800)
+        // The builder's PATH (swift), not the tests' minimal one.
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
+        let env = ["PATH=\(path)", "HOME=\(getenv("HOME").map { String(cString: $0) } ?? "/root")", "LANG=C.UTF-8"]
+        let r = try Processes.run([PackagePaths.root + "/scripts/install", "--prefix", prefix], environment: env, timeout: 1800)
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         let bin = prefix + "/bin/sessiontop"
         #expect(access(bin, X_OK) == 0)
@@ -21,7 +24,13 @@ import TestSupport
             #expect(text.contains("sessiontop"), "\(file)")
         }
         #expect(Files.read(prefix + "/share/zsh/site-functions/_sessiontop")?.hasPrefix("#compdef sessiontop") == true)
-        #expect(Files.read(prefix + "/share/fish/vendor_completions.d/sessiontop.fish")?.contains("complete -c sessiontop") == true)
+        #expect(Files.read(prefix + "/share/fish/vendor_completions.d/sessiontop.fish")?.contains("complete -c 'sessiontop'") == true)
+        // Each shell parses its completion script.
+        for (shell, file) in [("bash", "share/bash-completion/completions/sessiontop"), ("zsh", "share/zsh/site-functions/_sessiontop"),
+                              ("fish", "share/fish/vendor_completions.d/sessiontop.fish")] where access("/usr/bin/" + shell, X_OK) == 0 {
+            let n = try Processes.run(["/usr/bin/" + shell, "-n", prefix + "/" + file])
+            #expect(n.status == 0, "\(shell) -n: \(n.stderr)")
+        }
 
         // No Swift runtime library is needed from anywhere.
         let ldd = try Processes.run(["ldd", bin])
@@ -44,7 +53,7 @@ import TestSupport
             }
         }
         // Bad arguments: one line, 64.
-        let bad = try Processes.run([PackagePaths.root + "/scripts/install", "--bogus"])
+        let bad = try Processes.run([PackagePaths.root + "/scripts/install", "--bogus"], environment: env)
         #expect(bad.status == 64 && bad.stderr.contains("unknown argument: --bogus"))
     }
 
