@@ -72,7 +72,63 @@ final class ActionHost: @unchecked Sendable {
         case .endOriginal(let plan, let newPid):
             endInBackground(plan, newPid: newPid)
             return nil
+        case .readEnvironment(let id):
+            // Read, then checked: the pid must still be that process, or it is not its environ.
+            let env = reader.environment(of: id.pid)
+            guard reader.readProcess(id.pid)?.startTime == id.startTime else { return .environment(id, .unknown(.vanished)) }
+            return .environment(id, env)
+        case .sendSignalEach(let ids, let sig):
+            guard let sender else { return .actionFailed("signals act on the live /proc only: nothing sent") }
+            return .signalsSent(ids.map { sender.send(sig, to: .process($0), force: false) })
+        case .saveConfig(let text):
+            return .configSaved(Self.saveConfig(text))
         }
+    }
+
+    /// Where the setup is saved: `$XDG_CONFIG_HOME/sessiontop/config`, else
+    /// `~/.config/sessiontop/config` (XDG Base Directory Specification).
+    static func configPath() -> String? {
+        if let x = getenv("XDG_CONFIG_HOME").map({ String(cString: $0) }), x.hasPrefix("/") { return x + "/sessiontop/config" }
+        if let h = getenv("HOME").map({ String(cString: $0) }), h.hasPrefix("/") { return h + "/.config/sessiontop/config" }
+        return nil
+    }
+
+    /// Writes the config through SafeFile (no symlink followed, owner-checked directories,
+    /// created 0700 where missing); returns the line for the status bar.
+    static func saveConfig(_ text: String) -> String {
+        guard let path = configPath() else { return "not saved: neither XDG_CONFIG_HOME nor HOME is set" }
+        let me = FileOwner(uid: geteuid(), gid: getegid())
+        do {
+            let h = try SafeFile.open(path, for: .output(append: false), makeDirectories: me)
+            var bytes = Array(text.utf8)
+            var off = 0
+            while off < bytes.count {
+                let n = bytes.withUnsafeMutableBytes { write(h.fd, $0.baseAddress! + off, $0.count - off) }
+                if n < 0 { if errno == EINTR { continue }; return "not saved: \(path): \(Errno.current.message)" }
+                off += n
+            }
+            return "setup saved to \(path)"
+        } catch {
+            return "not saved: \(error.description)"
+        }
+    }
+
+    /// The saved setup, if there is one (its problems, one line each).
+    static func loadConfig() -> (SetupConfig, [String])? {
+        guard let path = configPath() else { return nil }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while data.count < 65536 {
+            let n = read(fd, &buf, buf.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            data += buf[0..<n]
+        }
+        let parsed = SetupConfig.parse(String(decoding: data, as: UTF8.self))
+        return (parsed.config, parsed.problems)
     }
 
     /// Events posted by workers since the last call (drains the wake pipe).

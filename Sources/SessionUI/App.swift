@@ -14,6 +14,17 @@ public struct AppOptions: Sendable {
     /// When set, the wall-clock time of the first frame (ns since the epoch) is written here
     /// (`SESSIONTOP_FIRST_FRAME_FILE`, for the benchmark).
     public var firstFrameFile: String?
+    /// When set, the wall-clock time (ns since the epoch) of every frame drawn after input is
+    /// appended here (`SESSIONTOP_KEY_DRAWN_FILE`, for the key-press-to-draw benchmark).
+    public var keyDrawnFile: String?
+    /// `-d` was given: it wins over the saved setup's interval.
+    public var intervalGiven = false
+    /// `-p PID,…`, `-u USER` (as a uid), `--sid S`: only these are listed.
+    public var onlyPids: Set<Int32>?
+    public var onlyUID: UInt32?
+    public var onlySid: Int32?
+    /// `--readonly`: no signal or detach keys.
+    public var readonly = false
     public init() {}
 }
 
@@ -60,6 +71,21 @@ public enum App {
         var state = AppState(snapshot: snap, width: size.width, height: size.height, color: terminal.color,
                              unicode: terminal.utf8, interval: options.interval, myUID: getuid(), analysisPending: true)
         state.now = monotonic()
+        // The saved setup (F2), if any; the command line wins over it.
+        if let (config, problems) = ActionHost.loadConfig() {
+            var c = config
+            if options.intervalGiven { c.interval = options.interval }
+            c.color = c.color && terminal.color
+            state.apply(c)
+            if let p = problems.first { state.setNote("config: " + p) }
+        }
+        state.onlyPids = options.onlyPids
+        state.onlyUID = options.onlyUID
+        state.onlySid = options.onlySid
+        if options.readonly { state.readonlyReason = "read-only (--readonly): no signals, no detach" }
+        state.openScopedSessions()
+        state.rebuildRows()
+        state.clampScroll()
         // Signals and detach act on real processes: only when the tree shown is the live /proc.
         let live = options.procRoot == "/proc" || options.procRoot == "/proc/"
         if !live { state.actionsDisabled = "signals and detach act on the live /proc only, not on --proc-root \(options.procRoot)" }
@@ -103,6 +129,7 @@ public enum App {
                        pollfd(fd: actions.wakeFD, events: Int16(POLLIN), revents: 0)]
             let n = poll(&fds, 3, wait)
             var dirty = false
+            var input = false
             if n > 0 && fds[1].revents & Int16(POLLIN) != 0 {
                 var b: UInt8 = 0
                 _ = read(quitFD, &b, 1)
@@ -117,13 +144,16 @@ public enum App {
             // background actions reported.
             for ev in terminal.readEvents() + actions.takeEvents() {
                 dirty = true
+                input = true
                 state.now = monotonic()
                 if perform(update(&state, ev)) { break loop }
             }
+            // Paused: no scans at all (r asks for one).
+            if state.paused && !state.refreshRequested && monotonic() >= nextScan { nextScan = monotonic() + state.interval }
             if monotonic() >= nextScan {
                 var opts = ScanOptions(details: .refresh(detailPids(state, cursor: &cursor), previous: snap))
                 opts.statusWithDetails = true
-                if state.detailOpen, let p = state.selectedProcess { opts.fdInfoFor = [p.pid] }
+                if state.detailOpen || state.detailFull, let p = state.selectedProcess { opts.fdInfoFor = [p.pid] }
                 snap = reader.snapshot(options: opts)
                 _ = update(&state, .snapshot(snap, now: monotonic()))
                 nextScan = monotonic() + state.interval
@@ -132,6 +162,7 @@ public enum App {
             if dirty {
                 render(state, into: &screen)
                 terminal.draw(screen)
+                if input, let path = options.keyDrawnFile { appendTimestamp(path) }
             }
         }
         return exitCode
@@ -166,6 +197,16 @@ public enum App {
         for i in 0..<min(slice, all.count) { out.insert(all[(cursor + i) % all.count]) }
         cursor = (cursor + slice) % all.count
         return out
+    }
+
+    static func appendTimestamp(_ path: String) {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let text = "\(Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))\n"
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { return }
+        _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        close(fd)
     }
 
     static func writeTimestamp(_ path: String) {

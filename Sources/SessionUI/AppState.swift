@@ -28,6 +28,12 @@ public enum AppEvent: Sendable {
     case originalEnded(RelaunchPlan, newPid: Int32?, reports: [SignalReport], gone: Bool)
     /// An action could not run (a `RelaunchRefusal`, a `RelaunchError`, no live /proc): one line.
     case actionFailed(String)
+    /// The environment of a process, read on request (`E` in the detail view).
+    case environment(ProcessIdentity, Field<[[UInt8]]>)
+    /// Results of a signal sent to each tagged process.
+    case signalsSent([SignalReport])
+    /// What saving the setup did (the path, or why not), for the status line.
+    case configSaved(String)
 }
 
 /// What the host must do after an update: the only side effects the app asks for.
@@ -46,6 +52,13 @@ public enum Effect: Hashable, Sendable {
     /// End the original (`Relauncher.endOriginal`: SIGTERM, SIGKILL after the timeout) off the
     /// UI loop; the host answers `.originalEnded` when it is done.
     case endOriginal(RelaunchPlan, newPid: Int32?)
+    /// Read `/proc/<pid>/environ` (checked against the start time); the host answers `.environment`.
+    case readEnvironment(ProcessIdentity)
+    /// Send `signal` to each of these processes (each pinned by pid + start time); the host
+    /// answers `.signalsSent`.
+    case sendSignalEach([ProcessIdentity], signal: Int32)
+    /// Write the setup (columns, interval, colours) to `$XDG_CONFIG_HOME/sessiontop/config`.
+    case saveConfig(String)
 }
 
 /// A dialog over the list; keys go to it first.
@@ -56,6 +69,9 @@ public enum Dialog: Hashable, Sendable {
     case confirmSignal(target: SignalTarget, signal: Int32)
     /// `D` / F8: what will run; y starts it, v switches daemonize / tmux, n / Esc cancels.
     case relaunch(RelaunchPlan)
+    /// `k` with tagged processes: one signal for each of them.
+    case signalMenuTagged(targets: [ProcessIdentity], index: Int, typed: String)
+    case confirmSignalTagged(targets: [ProcessIdentity], signal: Int32)
 }
 
 public enum ViewMode: String, Sendable { case tree, table }
@@ -66,11 +82,13 @@ public enum Filter: String, CaseIterable, Sendable {
     case mySession = "my session"
     case atRisk = "at risk"
     case myUser = "my user"
+    /// Sessions that have a controlling terminal (the ones a hangup can reach).
+    case withTerminal = "with a terminal"
 }
 
 /// Sort keys of the table view.
 public enum SortKey: String, CaseIterable, Sendable {
-    case pid, user, tty, command, fate
+    case pid, ppid, pgid, sid, user, tty, command, fate, cpu, rss, start, threads
 }
 
 /// A row's identity, stable across refreshes (a process by pid + start time).
@@ -118,9 +136,9 @@ public struct AppState {
     /// event reaches) and per process. Every view reads them.
     public var hangup: HangupVerdicts?
     /// The analysis; tests swap it for hand-made verdicts.
-    public var analyze: (Snapshot, Int32, HangupEvent) -> [Int32: Verdict] = {
-        HangupAnalysis.analyze($0, session: $1, event: $2)
-    }
+    /// nil: the real analysis, every terminal against one index of who holds which terminal
+    /// (HangupVerdicts builds it once per scan, not once per terminal).
+    public var analyze: ((Snapshot, Int32, HangupEvent) -> [Int32: Verdict])?
     public var event: HangupEvent = .hangup
     public var mode: ViewMode = .tree
     public var filter: Filter = .all
@@ -131,6 +149,13 @@ public struct AppState {
     public var foldedGroups: Set<Int32> = []
     public var knownSessions: Set<Int32> = []
     public var rows: [Row] = []
+    /// Columns of process rows (the setup screen changes them); fewer are shown when narrow.
+    public var treeColumns: [Column] = Column.treeDefault
+    public var tableColumns: [Column] = Column.tableDefault
+    /// Columns the command text is scrolled left by (← → on process rows and in the table).
+    public var hscroll = 0
+    /// CPU % of each process over the last interval (utime+stime deltas), by identity.
+    public var cpuPercent: [ProcessIdentity: Double] = [:]
     public var selection: RowKey?
     public var selectedIndex = 0
     public var scrollTop = 0
@@ -156,6 +181,37 @@ public struct AppState {
     /// How long new and vanished processes stay marked, seconds.
     public var markSeconds: Double = 3
     public var scans = 0
+    /// `Z`: scans still arrive but are not applied.
+    public var paused = false
+    /// `r` / Ctrl-L asked for a scan: the next one is applied even when paused.
+    public var refreshRequested = false
+    /// Tagged processes (Space, `c`), by pid + start time: `k` acts on them all.
+    public var tagged: Set<ProcessIdentity> = []
+    /// `F`: the process the selection stays on wherever it moves.
+    public var following: ProcessIdentity?
+    /// A search match shown although its session or group is folded (folds never change).
+    public var revealed: ProcessIdentity?
+    /// The `\\` free-text filter (command, user, tty, pid) and its prompt.
+    public var textFilter = ""
+    public var filtering = false
+    public var textFilterDraft = ""
+    /// Command-line scopes (`-p`, `-u`, `--sid`): only these are listed.
+    public var onlyPids: Set<Int32>?
+    public var onlyUID: UInt32?
+    public var onlySid: Int32?
+    /// `--readonly`: why signal and detach keys do nothing (nil: they act).
+    public var readonlyReason: String?
+    /// The detail view (Enter on a process): it takes the list's place and scrolls.
+    public var detailFull = false
+    public var detailScroll = 0
+    /// The fd section lists every fd (else counts by kind).
+    public var fdsExpanded = false
+    /// `E`: the environment section is shown (read on request).
+    public var showEnvironment = false
+    public var environment: (id: ProcessIdentity, value: Field<[[UInt8]]>)?
+    /// F2: the setup screen and the row selected in it.
+    public var setupOpen = false
+    public var setupIndex = 0
     /// The first frame comes from a scan without signal masks: no verdicts until the next one.
     public var analysisPending = false
     /// The user sessiontop runs as (for the "my user" filter).
@@ -250,9 +306,35 @@ public struct AppState {
         }
     }
 
+    /// Columns of process rows at this width: the wanted ones, dropped by priority so the
+    /// command keeps room (30 columns in the tree, 24 in the table).
+    public var shownColumns: [Column] {
+        Column.fitting(mode == .tree ? treeColumns : tableColumns, width: width, minCommand: mode == .tree ? 30 : 24)
+    }
+
+    /// With `-p`, `-u` or `--sid` the sessions holding what is asked for start open.
+    public mutating func openScopedSessions() {
+        guard onlyPids != nil || onlyUID != nil || onlySid != nil else { return }
+        for (_, p) in snapshot.processes where !p.isKernelThread && passesFilter(p) { openSessions.insert(p.sid) }
+    }
+
+    /// The filter as the header shows it.
+    public var filterTitle: String {
+        var t = filter.rawValue
+        if !textFilter.isEmpty { t += " + \"\(textFilter)\"" }
+        if let only = onlyPids { t += " + pids " + only.sorted().map(String.init).joined(separator: ",") }
+        if let u = onlyUID { t += " + uid \(u)" }
+        if let sid = onlySid { t += " + sid \(sid)" }
+        return t
+    }
+
     // MARK: Filtering and search
 
     public func passesFilter(_ p: ProcessInfo) -> Bool {
+        if let only = onlyPids, !only.contains(p.pid) { return false }
+        if let u = onlyUID, p.uid != u { return false }
+        if let sid = onlySid, p.sid != sid { return false }
+        if !textFilter.isEmpty && !Self.textMatches(p, textFilter.lowercased()) { return false }
         switch filter {
         case .all: return true
         case .mySession: return snapshot.selfSid != nil && p.sid == snapshot.selfSid
@@ -260,6 +342,7 @@ public struct AppState {
             let f = fate(p.pid)
             return f == .dies || f == .atRisk
         case .myUser: return p.uid == myUID
+        case .withTerminal: return snapshot.session(p.sid)?.tty != nil
         }
     }
 
@@ -267,6 +350,11 @@ public struct AppState {
     public func matches(_ p: ProcessInfo) -> Bool {
         let q = query.lowercased()
         guard !q.isEmpty else { return false }
+        return Self.textMatches(p, q)
+    }
+
+    /// `q` (lowercased) in the pid (prefix), user, tty or command line.
+    static func textMatches(_ p: ProcessInfo, _ q: String) -> Bool {
         if String(p.pid).hasPrefix(q) { return true }
         if p.user.lowercased().contains(q) { return true }
         if let t = p.tty, t.lowercased().contains(q) { return true }
@@ -277,8 +365,13 @@ public struct AppState {
 
     mutating func recomputeVerdicts() {
         guard !analysisPending else { verdicts = [:]; hangup = nil; return }
-        let snap = snapshot, run = analyze
-        let all = HangupVerdicts(snap, events: [event]) { sid, event in run(snap, sid, event) }
+        let snap = snapshot
+        let all: HangupVerdicts
+        if let run = analyze {
+            all = HangupVerdicts(snap, events: [event]) { sid, event in run(snap, sid, event) }
+        } else {
+            all = HangupVerdicts(snap, events: [event])
+        }
         hangup = all
         verdicts = all.forProcess[event] ?? [:]
     }
@@ -304,21 +397,30 @@ public struct AppState {
     func treeRows() -> [Row] {
         var out: [Row] = []
         let goneByGroup = Dictionary(grouping: gone, by: \.pgid)
+        // A search match inside a folded session or group is shown alone, folds unchanged.
+        let shown = revealed.flatMap { r in snapshot.process(r.pid).flatMap { $0.startTime == r.startTime ? $0 : nil } }
+        let noFilter = filter == .all && textFilter.isEmpty && onlyPids == nil && onlyUID == nil && onlySid == nil
         for s in snapshot.sessions {
             // A closed session with no filter is one row: no need to walk its trees.
-            if filter == .all && !openSessions.contains(s.sid) {
+            if noFilter && !openSessions.contains(s.sid) {
                 out.append(Row(key: .session(s.sid)))
+                if let p = shown, p.sid == s.sid {
+                    out.append(Row(key: .group(p.pgid)))
+                    out.append(Row(key: .process(p.identity)))
+                }
                 continue
             }
             var groupRows: [[Row]] = []
-            var any = filter == .all
+            var any = noFilter
             for g in s.groups {
                 let order = snapshot.treeOrder(of: g).filter { passesFilter(snapshot.processes[$0.pid]!) }
-                let goneHere = filter == .all ? (goneByGroup[g.pgid] ?? []) : []
-                if order.isEmpty && filter != .all && goneHere.isEmpty { continue }
+                let goneHere = noFilter ? (goneByGroup[g.pgid] ?? []) : []
+                if order.isEmpty && !noFilter && goneHere.isEmpty { continue }
                 any = true
                 var rowsOfGroup = [Row(key: .group(g.pgid))]
-                if !foldedGroups.contains(g.pgid) {
+                if foldedGroups.contains(g.pgid) {
+                    if let p = shown, p.pgid == g.pgid, passesFilter(p) { rowsOfGroup.append(Row(key: .process(p.identity))) }
+                } else {
                     let prefixes = Self.treePrefixes(order.map(\.depth), unicode: unicode)
                     for (i, item) in order.enumerated() {
                         let p = snapshot.processes[item.pid]!
@@ -329,14 +431,20 @@ public struct AppState {
                 groupRows.append(rowsOfGroup)
             }
             // Vanished processes whose whole group went with them: at the end of the session.
-            if filter == .all {
+            if noFilter {
                 let live = Set(s.groups.map(\.pgid))
                 let orphans = gone.filter { $0.sid == s.sid && !live.contains($0.pgid) }
                 if !orphans.isEmpty { groupRows.append(orphans.map { Row(key: .gone($0.identity)) }) }
             }
             guard any && !groupRows.isEmpty else { continue }
             out.append(Row(key: .session(s.sid)))
-            if openSessions.contains(s.sid) { for r in groupRows { out.append(contentsOf: r) } }
+            // A text filter shows its matches wherever they are.
+            if openSessions.contains(s.sid) || !textFilter.isEmpty {
+                for r in groupRows { out.append(contentsOf: r) }
+            } else if let p = shown, p.sid == s.sid, passesFilter(p) {
+                out.append(Row(key: .group(p.pgid)))
+                out.append(Row(key: .process(p.identity)))
+            }
         }
         return out
     }
@@ -349,19 +457,22 @@ public struct AppState {
         // Command strings are built once, not in every comparison.
         var commands: [Int32: String] = [:]
         if sortKey == .command { for p in procs { commands[p.pid] = Self.command(p) } }
+        func byPid<T: Comparable>(_ x: T, _ y: T, _ a: ProcessInfo, _ b: ProcessInfo) -> Bool { x != y ? x < y : a.pid < b.pid }
         func less(_ a: ProcessInfo, _ b: ProcessInfo) -> Bool {
             switch sortKey {
             case .pid: return a.pid < b.pid
-            case .user: return a.user != b.user ? a.user < b.user : a.pid < b.pid
-            case .tty:
-                let ta = a.tty ?? "~", tb = b.tty ?? "~"
-                return ta != tb ? ta < tb : a.pid < b.pid
-            case .command:
-                let ca = commands[a.pid]!, cb = commands[b.pid]!
-                return ca != cb ? ca < cb : a.pid < b.pid
-            case .fate:
-                let fa = rank[fate(a.pid)]!, fb = rank[fate(b.pid)]!
-                return fa != fb ? fa < fb : a.pid < b.pid
+            case .ppid: return byPid(a.ppid, b.ppid, a, b)
+            case .pgid: return byPid(a.pgid, b.pgid, a, b)
+            case .sid: return byPid(a.sid, b.sid, a, b)
+            case .user: return byPid(a.user, b.user, a, b)
+            case .tty: return byPid(a.tty ?? "~", b.tty ?? "~", a, b)
+            case .command: return byPid(commands[a.pid]!, commands[b.pid]!, a, b)
+            case .fate: return byPid(rank[fate(a.pid)]!, rank[fate(b.pid)]!, a, b)
+            // Busiest, biggest, oldest and most threaded first, as htop sorts them.
+            case .cpu: return byPid(-(cpuPercent[a.identity] ?? 0), -(cpuPercent[b.identity] ?? 0), a, b)
+            case .rss: return byPid(-a.rssBytes, -b.rssBytes, a, b)
+            case .start: return byPid(a.startTime, b.startTime, a, b)
+            case .threads: return byPid(-a.threads, -b.threads, a, b)
             }
         }
         procs.sort { sortDescending ? less($1, $0) : less($0, $1) }
@@ -420,7 +531,7 @@ public struct AppState {
         let statusY = height - 2
         let avail = max(0, statusY - listTop)
         var pane = 0
-        if detailOpen && !helpOpen { pane = min(max(8, avail / 2), max(0, avail - 3)) }
+        if detailOpen && !helpOpen && !detailFull { pane = min(max(8, avail / 2), max(0, avail - 3)) }
         return Layout(headerHeight: header, listTop: listTop, listHeight: avail - pane,
                       paneTop: listTop + avail - pane, paneHeight: pane, statusY: statusY, barY: barY)
     }

@@ -31,6 +31,7 @@ struct Renderer {
         case .new: return Style(.new, bold: !c)
         case .gone, .dim: return Style(role, dim: !c)
         case .match: return Style(.match, bold: true, underline: !c)
+        case .tagged: return Style(.tagged, bold: true, underline: !c)
         }
     }
 
@@ -54,6 +55,13 @@ struct Renderer {
         drawHeader(&s)
         if state.helpOpen {
             drawHelp(&s, top: l.headerHeight, height: l.barY - l.headerHeight)
+        } else if state.setupOpen {
+            drawSetup(&s, top: l.headerHeight, height: l.statusY - l.headerHeight)
+            drawStatus(&s, y: l.statusY)
+        } else if state.detailFull {
+            drawDetail(&s, top: l.headerHeight, height: l.statusY - l.headerHeight)
+            if let d = state.dialog { drawDialog(&s, d, top: l.headerHeight, bottom: l.statusY) }
+            drawStatus(&s, y: l.statusY)
         } else {
             drawColumns(&s, y: l.headerHeight)
             drawList(&s, top: l.listTop, height: l.listHeight)
@@ -85,7 +93,8 @@ struct Renderer {
                              ("\(procs)", st(.headerValue)), (" processes", .plain)]
         if !snap.kernelThreads.isEmpty { line0.append((" (+\(snap.kernelThreads.count) kernel threads)", st(.dim))) }
         line0 += [(dot, .plain), ("every ", .plain), (AppState.seconds(state.interval), st(.headerValue))]
-        putSpans(&s, line0, x: 0, y: 0)
+        if state.paused { line0 += [(dot, .plain), ("PAUSED (Z resumes)", st(.warning))] }
+        putClipped(&s, line0, x: 0, y: 0)
 
         var line1: [Span] = []
         if state.analysisPending {
@@ -104,7 +113,7 @@ struct Renderer {
             line1 = [("sessiontop has no controlling terminal: fates are shown for each session's own terminal", st(.dim))]
         }
         line1 += [(dot, .plain), ("event ", .plain), (state.event.rawValue, st(.headerValue))]
-        putSpans(&s, line1, x: 0, y: 1)
+        putClipped(&s, line1, x: 0, y: 1)
 
         var line2: [Span] = []
         // Z (already exited) is rare and explained in the help; the header keeps to the four.
@@ -119,36 +128,69 @@ struct Renderer {
             }
             line2 += [(String(f.mark), st(fateRole(f))), (" \(label) ", .plain)]
         }
-        line2 += [("+new", st(.new)), (" ", .plain), ("-gone", st(.gone)), (dot, .plain),
-                  ("filter ", .plain), (state.filter.rawValue, st(.headerValue)), (dot, .plain),
-                  ("view ", .plain), (state.mode.rawValue, st(.headerValue))]
+        var tail: [Span] = [("filter ", .plain), (state.filterTitle, st(.headerValue)), (dot, .plain),
+                            ("view ", .plain), (state.mode.rawValue, st(.headerValue))]
         if state.mode == .table {
-            line2.append((" by \(state.sortKey.rawValue)\(state.sortDescending ? " desc" : "")", st(.headerValue)))
+            tail.append((" by \(state.sortKey.rawValue)\(state.sortDescending ? " desc" : "")", st(.headerValue)))
         }
-        putSpans(&s, line2, x: 0, y: 2)
+        let legend: [Span] = [("+new", st(.new)), (" ", .plain), ("-gone", st(.gone)), (dot, .plain)]
+        let full = line2 + legend + tail
+        // Narrow: the +new/-gone legend goes first (the help explains the marks).
+        let width = full.reduce(0) { $0 + DisplayWidth.of($1.text) }
+        putClipped(&s, width <= s.width ? full : line2 + [(state.unicode ? "· " : "| ", .plain)] + tail, x: 0, y: 2)
     }
 
     // MARK: List
 
+    /// The columns shown at this width (Column.fitting drops by priority).
+    var shownColumns: [Column] {
+        state.shownColumns
+    }
+
     func drawColumns(_ s: inout Screen, y: Int) {
         s.fill(y: y, style: st(.columns))
-        let title: String
-        if state.mode == .tree {
-            title = "F     PID USER     S COMMAND  (session \(state.unicode ? "▸" : ">") group \(state.unicode ? "▸" : ">") process tree)"
-        } else {
-            func c(_ name: String, _ key: SortKey) -> String {
-                state.sortKey == key ? name + (state.sortDescending ? "▼" : "▲").filter { _ in state.unicode } + (state.unicode ? "" : "*") : name
+        var title = "F "
+        for c in shownColumns {
+            var name = c.title
+            if state.mode == .table && state.sortKey == c.sortKey && c != .state {
+                name += state.unicode ? (state.sortDescending ? "▼" : "▲") : "*"
             }
-            title = "F " + pad(c("PID", .pid), 7, right: true) + "    PPID    PGID     SID "
-                + pad(c("USER", .user), 8) + " " + pad(c("TTY", .tty), 7) + " S " + c("COMMAND", .command)
-                + (state.sortKey == .fate ? "   (sorted by fate)" : "")
+            title += pad(name, c.width, right: c.rightAligned) + " "
         }
-        s.put(title, x: 0, y: y, style: st(.columns))
+        if state.hscroll > 0 {
+            title += "COMMAND  (\(state.unicode ? "←" : "<") scrolled \(state.hscroll))"
+        } else if state.mode == .tree {
+            title += "COMMAND  (session \(state.unicode ? "▸" : ">") group \(state.unicode ? "▸" : ">") process tree)"
+        } else {
+            let sorted = state.sortKey == .command ? (state.unicode ? (state.sortDescending ? "▼" : "▲") : "*") : ""
+            title += "COMMAND" + sorted + (state.sortKey == .fate ? "   (sorted by fate)" : "")
+        }
+        putClipped(&s, [(title, st(.columns))], x: 0, y: y)
+    }
+
+    /// A process's value in a column, unpadded.
+    func value(_ c: Column, _ p: ProcessInfo) -> String {
+        switch c {
+        case .pid: return String(p.pid)
+        case .ppid: return String(p.ppid)
+        case .pgid: return String(p.pgid)
+        case .sid: return String(p.sid)
+        case .user: return p.user
+        case .tty: return p.tty ?? "-"
+        case .state: return String(p.state.letter)
+        case .cpu: return Figures.percent(state.cpuPercent[p.identity])
+        case .rss: return p.state.isGone ? "-" : Figures.bytes(p.rssBytes)
+        case .age:
+            guard snap.clockTicks > 0, snap.uptime.isFinite else { return "?" }
+            return Figures.age(snap.uptime - Double(p.startTime) / Double(snap.clockTicks))
+        case .threads: return String(p.threads)
+        }
     }
 
     func drawList(_ s: inout Screen, top: Int, height: Int) {
         if state.rows.isEmpty {
-            let msg = state.filter == .all ? "No processes." : "Nothing matches the filter \"\(state.filter.rawValue)\" (press f to change it)."
+            let msg = state.filter == .all && state.textFilter.isEmpty ? "No processes."
+                : "Nothing matches the filter \"\(state.filterTitle)\" (f changes it, \\ edits the text, Esc clears it)."
             s.put(msg, x: 1, y: top, style: st(.dim))
             return
         }
@@ -182,16 +224,26 @@ struct Renderer {
             var mark = state.analysisPending ? " " : String(fate.mark)
             if state.verdicts[p.pid].map({ !$0.certain }) == true && fate != .unaffected { mark += "?" } else { mark += " " }
             spans = [(mark, fateSt)]
+            var fixed = ""
+            for c in shownColumns { fixed += pad(value(c, p), c.width, right: c.rightAligned) + " " }
+            spans.append((fixed, base))
+            let x0 = DisplayWidth.of(mark) + DisplayWidth.of(fixed)
+            var command: [Span] = []
+            let isTagged = state.tagged.contains(id)
+            let tagMark = state.unicode ? "● " : "* "
             if state.mode == .tree {
-                spans += [(pad(String(p.pid), 7, right: true) + " " + pad(p.user, 8) + " " + String(p.state.letter) + " ", base),
-                          ("    " + row.prefix, base), (AppState.command(p), cmdStyle)]
-            } else {
-                spans += [(pad(String(p.pid), 7, right: true) + " " + pad(String(p.ppid), 7, right: true) + " "
-                           + pad(String(p.pgid), 7, right: true) + " " + pad(String(p.sid), 7, right: true) + " "
-                           + pad(p.user, 8) + " " + pad(p.tty ?? "-", 7) + " " + String(p.state.letter) + " ", base),
-                          (AppState.command(p), cmdStyle)]
+                command.append(((isTagged ? "  " + tagMark : "    ") + row.prefix, base))
+            } else if isTagged {
+                command.append((tagMark, st(.tagged)))
             }
-            if isNew { spans.append(("  (new)", st(.new))) }
+            if isTagged { spans[1].style = st(.tagged) }
+            command.append((AppState.command(p), cmdStyle))
+            if isNew { command.append(("  (new)", st(.new))) }
+            if fillStyle != .plain { s.fill(y: y, style: fillStyle) }
+            putSpans(&s, spans, x: 0, y: y)
+            putClipped(&s, dropColumns(command, state.hscroll), x: x0, y: y, scrolled: state.hscroll > 0)
+            if selected { highlight(&s, y: y) }
+            return
         case .gone(let id):
             guard let g = state.gone.first(where: { $0.identity == id }) else { return }
             fillStyle = st(.gone)
@@ -199,13 +251,15 @@ struct Renderer {
                      (pad(String(id.pid), 7, right: true) + " " + pad(g.user, 8) + " - " + "    " + g.command + "  (exited)", st(.gone))]
         }
         if fillStyle != .plain { s.fill(y: y, style: fillStyle) }
-        putSpans(&s, spans, x: 0, y: y)
-        if selected {
-            for x in 0..<s.width {
-                var c = s[x, y]
-                c.style = Style(.selected, bold: c.style.bold, reverse: !state.color, underline: c.style.underline)
-                s[x, y] = c
-            }
+        putClipped(&s, spans, x: 0, y: y)
+        if selected { highlight(&s, y: y) }
+    }
+
+    func highlight(_ s: inout Screen, y: Int) {
+        for x in 0..<s.width {
+            var c = s[x, y]
+            c.style = Style(.selected, bold: c.style.bold, reverse: !state.color, underline: c.style.underline)
+            s[x, y] = c
         }
     }
 
@@ -237,132 +291,28 @@ struct Renderer {
         guard let g = snap.group(pgid) else { return [] }
         let open = !state.foldedGroups.contains(pgid)
         var spans: [Span] = [("  " + (open ? glyphOpen : glyphClosed) + " ", st(.group)), ("group \(pgid)", st(.group))]
-        let sess = snap.session(g.sid)
-        if sess?.tty == nil {
-            spans.append((dot + "no terminal", st(.dim)))
-        } else {
-            spans.append((dot + (g.isForeground ? "foreground" : "background"), g.isForeground ? st(.headerValue) : .plain))
+        for label in g.labels(in: snap.session(g.sid)) {
+            let style: Style
+            switch label {
+            case "foreground": style = st(.headerValue)
+            case "no terminal", "leader gone": style = st(.dim)
+            case "stopped": style = st(.warning)
+            case "orphaned": style = st(.atRisk)
+            default: style = .plain
+            }
+            spans.append((dot + label, style))
         }
-        if g.hasStopped { spans.append((dot + "stopped", st(.warning))) }
-        if g.isOrphaned && g.pgid != g.sid { spans.append((dot + "orphaned", st(.atRisk))) }
-        if !g.leaderPresent { spans.append((dot + "leader gone", st(.dim))) }
         spans.append((dot + plural(g.members.count, "process"), st(.dim)))
         return spans
     }
 
     // MARK: Detail pane
 
-    func drawDetail(_ s: inout Screen, top: Int, height: Int) {
-        var lines: [[Span]] = []
-        var title = " Detail "
-        switch state.selectedRow?.key {
-        case .process(let id)?:
-            if let p = snap.process(id.pid) {
-                title = " pid \(p.pid) \(p.commText) "
-                lines = processDetail(p)
-            }
-        case .session(let sid)?: title = " session \(sid) "; lines = sessionDetail(sid)
-        case .group(let pgid)?: title = " group \(pgid) "; lines = groupDetail(pgid)
-        case .gone(let id)?: title = " pid \(id.pid) "; lines = [[("This process has exited.", st(.gone))]]
-        case nil: lines = [[("Nothing selected.", st(.dim))]]
-        }
-        s.fill(y: top, style: st(.columns))
-        s.put(title + "(i or Esc closes)", x: 0, y: top, style: st(.columns))
-        var y = top + 1
-        for line in lines {
-            guard y < top + height else { break }
-            // Continuation lines of an indented item (a reason) hang under its text.
-            let lead = line.first.map { $0.text.prefix { $0 == " " }.count } ?? 0
-            let hang = lead > 0 ? lead + 2 : 0
-            for (k, wrapped) in wrapSpans(line, width: s.width - 1 - hang).enumerated() {
-                guard y < top + height else { break }
-                var spans = wrapped
-                if k > 0, let f = spans.first { spans[0].text = String(f.text.drop { $0 == " " }) }
-                putSpans(&s, spans, x: k == 0 ? 1 : 1 + hang, y: y)
-                y += 1
-            }
-        }
-    }
-
     func field(_ f: Field<[UInt8]>) -> Span {
         switch f {
         case .known(let b): return (SafeText.display(b), .plain)
         case .unknown(let r): return ("(\(r))", st(.warning))
         }
-    }
-
-    func processDetail(_ p: ProcessInfo) -> [[Span]] {
-        var out: [[Span]] = []
-        let key = Style(.header, bold: true)
-        out.append([("state ", key), ("\(p.state.letter) \(p.state.meaning)", .plain),
-                    ("   user ", key), ("\(p.user) (uid \(p.uid)\(p.euid != p.uid ? ", euid \(p.euid)" : ""))", .plain),
-                    ("   ppid ", key), ("\(p.ppid)", .plain), ("   threads ", key), ("\(p.threads)", .plain)])
-        switch p.argv {
-        case .known(let a) where !a.isEmpty:
-            out.append([("argv ", key), (a.map { "[" + SafeText.display($0) + "]" }.joined(separator: " "), .plain)])
-        case .known: out.append([("argv ", key), ("none (kernel thread or zombie)", st(.dim))])
-        case .unknown(let r): out.append([("argv ", key), ("(\(r))", st(.warning))])
-        }
-        out.append([("exe ", key), field(p.exe), ("   cwd ", key), field(p.cwd)])
-        switch p.umask {
-        case .known(let m):
-            out.append([("umask ", key), (octal(m), .plain),
-                        ("  new files \(perms(0o666 & ~m)), new dirs \(perms(0o777 & ~m))", st(.dim))])
-        case .unknown(let r): out.append([("umask ", key), ("(\(r))", st(.warning))])
-        }
-        let g = snap.group(p.pgid)
-        let sess = snap.session(p.sid)
-        var where_: [Span] = [("group ", key), ("\(p.pgid)", .plain)]
-        if let g {
-            where_.append((" (\(g.isForeground ? "foreground" : "background")\(g.hasStopped ? ", stopped" : "")\(g.isOrphaned ? ", orphaned" : ""), \(plural(g.members.count, "process")))", .plain))
-        }
-        where_ += [("   session ", key), ("\(p.sid)", .plain)]
-        if let sess {
-            let leader = sess.leader.flatMap { snap.process($0) }.map { "leader \($0.commText)" } ?? "leader gone"
-            where_.append((" (\(sess.tty ?? "no terminal"), \(leader))", .plain))
-        }
-        if p.isSessionLeader { where_.append(("  session leader", st(.note))) }
-        else if p.isGroupLeader { where_.append(("  group leader", st(.note))) }
-        out.append(where_)
-
-        out += shellViewLines(process: p)
-        if let v = state.verdict(p.pid) {
-            var head: [Span] = [("If \(eventPhrase(p)): ", key), (v.fate.rawValue, st(fateRole(v.fate)))]
-            if let by = v.by { head.append((" (by \(by.rawValue))", .plain)) }
-            head.append((v.certain ? "" : "  uncertain", st(.atRisk)))
-            out.append(head)
-            for r in v.reasons { out.append([("  \(state.unicode ? "•" : "*") " + r, .plain)]) }
-        } else {
-            out.append([("hangup ", key), (snap.session(p.sid)?.tty == nil
-                ? "its session has no terminal: no hangup can reach it" : "no verdict", st(.dim))])
-        }
-        let sig = p.signals
-        let hup: String
-        if sig.ignored.contains(Signals.hup) { hup = "ignored (nohup or trap '')" }
-        else if sig.caught.contains(Signals.hup) { hup = "caught: a handler decides" }
-        else if sig.blockedInAllThreads.contains(Signals.hup) { hup = "blocked" }
-        else { hup = "default: terminates" }
-        func names(_ set: SignalSet) -> String { set.isEmpty ? "-" : set.names.joined(separator: " ") }
-        out.append([("SIGHUP ", key), (hup, .plain), ("   ignored ", key), (names(sig.ignored), .plain),
-                    ("   caught ", key), (names(sig.caught), .plain), ("   blocked ", key), (names(sig.blocked), .plain),
-                    ("   pending ", key), (names(sig.pending), .plain)])
-
-        var fdLine: [Span] = []
-        switch p.fds {
-        case .known(let fds):
-            fdLine.append(("fds (\(fds.count)) ", key))
-            for (i, f) in fds.enumerated() {
-                if i > 0 { fdLine.append((dot, st(.dim))) }
-                let isTTY = f.kind == .tty
-                fdLine.append(("\(f.fd) ", Style(.header, bold: true)))
-                fdLine.append(("\(f.kind.rawValue) \(f.targetText)", isTTY ? st(.atRisk) : .plain))
-            }
-        case .unknown(let r):
-            fdLine = [("fds ", key), ("(\(r))", st(.warning))]
-        }
-        out.append(fdLine)
-
-        return out
     }
 
     func eventPhrase(_ p: ProcessInfo) -> String {
@@ -389,7 +339,7 @@ struct Renderer {
         for g in sess.groups {
             let lead = snap.process(g.pgid).map { AppState.command($0) } ?? "leader gone"
             out.append([("  group \(g.pgid) ", key),
-                        ("\(g.isForeground ? "fg" : "bg")\(g.hasStopped ? " stopped" : "")\(g.isOrphaned ? " orphaned" : "") \(g.members.count)p  \(lead)", .plain)])
+                        (g.labels(in: sess).joined(separator: ", ") + ", \(plural(g.members.count, "process"))  \(lead)", .plain)])
         }
         return out
     }
@@ -416,15 +366,27 @@ struct Renderer {
         let text: [[Span]] = [
             [("Keys", st(.title))],
             [("↑ ↓ j PgUp PgDn Home End", key), ("  move", .plain)],
-            [("Enter Space", key), ("  fold or unfold a session or group; on a process, the detail pane", .plain)],
-            [("← →", key), ("  close / open, or go to the parent row", .plain), ("   i F2", key), ("  detail pane", .plain)],
-            [("/ F3", key), ("  search command, pid, user, tty", .plain), ("   n N", key), ("  next / previous match", .plain)],
-            [("f F4", key), ("  filter: all, my session, at risk, my user", .plain)],
+            [("Enter", key), ("  fold or unfold a session or group; on a process, the detail view (it scrolls: PgUp PgDn Home End; 1-7 or Tab jump to identity, session & group, signals, fds, environment, cgroup, hangup; o every fd; E environment; Esc back)", .plain)],
+            [("+ - *", key), ("  expand, collapse, expand all / collapse all", .plain), ("   i", key), ("  detail pane beside the list", .plain)],
+            [("← →", key), ("  scroll long command lines (process rows, table); on a session or group, close / open; ← at the left edge goes to the parent row", .plain)],
+            [("Space", key), ("  tag a process", .plain), ("   c", key), ("  tag it and its descendants", .plain), ("   U", key), ("  untag all; k acts on the tagged ones", .plain)],
+            [("/ F3", key), ("  search command, pid, user, tty (folds never change: only the match is shown; Esc hides it again)", .plain), ("   n N", key), ("  next / previous", .plain)],
+            [("\\", key), ("  free-text filter", .plain), ("   f F4", key), ("  filter: all, my session, at risk, my user, with a terminal", .plain)],
             [("e F7", key), ("  event: terminal hangs up, leader killed, user types exit", .plain)],
-            [("t F5", key), ("  tree or table", .plain), ("   s > < F6", key), ("  sort by pid, user, tty, command, fate", .plain), ("   I", key), ("  invert", .plain)],
-            [("k F9", key), ("  signal menu for the selected process, group or session (common signals first; destructive ones ask first)", .plain)],
+            [("t F5", key), ("  tree or table", .plain), ("   s > < F6", key), ("  sort by pid, ppid, pgid, sid, user, tty, command, fate, cpu, rss, start, threads", .plain),
+             ("   P M T", key), ("  sort by CPU, memory, start", .plain), ("   I", key), ("  invert", .plain)],
+            [("k F9", key), ("  signal menu for the tagged processes, else the selected process, group or session (destructive signals ask first)", .plain)],
             [("D F8", key), ("  detach: relaunch the process in a new session without a terminal (daemonize, or v: tmux), then end the original", .plain)],
-            [("+ -", key), ("  refresh slower / faster", .plain), ("   mouse", key), ("  click selects, wheel scrolls", .plain), ("   q F10", key), ("  quit", .plain)],
+            [("r Ctrl-L", key), ("  refresh now", .plain), ("   Z", key), ("  pause", .plain), ("   F p", key), ("  follow the selected process", .plain),
+             ("   F2 S", key), ("  setup: columns, refresh interval, colours (s saves)", .plain), ("   q F10", key), ("  quit", .plain)],
+            [],
+            [("Where keys differ from htop", st(.title))],
+            [("Enter ", key), ("folds sessions and groups (htop has no sessions); on a process it opens the detail view, not a command menu.", .plain)],
+            [("← → ", key), ("also fold in the tree; htop's ← → only scroll.", .plain)],
+            [("i ", key), ("is the detail pane (htop: I/O); ", .plain), ("e ", key), ("picks the event (htop: environment — here E in the detail view); ", .plain),
+             ("f ", key), ("cycles filters (htop: follow — here F or p); ", .plain), ("t ", key), ("switches tree / table (htop: t tree, F5 too).", .plain)],
+            [("+ - ", key), ("no longer change the refresh interval: use the setup screen (F2) or -d.", .plain)],
+            [("k ", key), ("opens a signal menu with this tool's guard rails (no pid 1, no kernel thread, no recycled pid).", .plain)],
             [],
             [("What you see", st(.title))],
             [("Session: ", key), ("what one login or terminal window starts. Its leader (usually the shell) created it with setsid(); it has at most one controlling terminal.", .plain)],
@@ -451,8 +413,12 @@ struct Renderer {
             let spans: [Span] = [("Search: ", st(.note)), (state.query, .plain), ("_", Style(.normal, reverse: true)),
                                  ("   Enter keeps, Esc cancels, n next", st(.dim))]
             putSpans(&s, spans, x: 0, y: y)
+        } else if state.filtering {
+            let spans: [Span] = [("Filter: ", st(.note)), (state.textFilter, .plain), ("_", Style(.normal, reverse: true)),
+                                 ("   the list narrows as you type; Enter keeps, Esc puts back", st(.dim))]
+            putClipped(&s, spans, x: 0, y: y)
         } else if let note = state.note {
-            s.put(note, x: 0, y: y, style: st(.note))
+            putClipped(&s, [(note, st(.note))], x: 0, y: y)
         } else if !state.query.isEmpty {
             s.put("search \"\(state.query)\": n next, N previous, Esc clears", x: 0, y: y, style: st(.dim))
         }
@@ -460,15 +426,50 @@ struct Renderer {
 
     func drawBar(_ s: inout Screen, y: Int) {
         s.fill(y: y, style: st(.fkeyLabel))  // as htop: the label colour runs to the edge
-        var x = 0
-        for item in functionBar {
-            x = s.put(item.key, x: x, y: y, style: st(.fkey))
-            let label = item.label + String(repeating: " ", count: max(1, 7 - item.label.count))
-            x = s.put(label, x: x, y: y, style: st(.fkeyLabel))
+        for item in FunctionBar.layout(width: s.width) {
+            let x = s.put(item.key, x: item.x, y: y, style: st(.fkey))
+            s.put(item.label, x: x, y: y, style: st(.fkeyLabel))
         }
     }
 
     // MARK: Text helpers
+
+    var ellipsis: String { state.unicode ? "…" : ">" }
+
+    /// Spans from `x` to the right edge; when they do not fit, the last column shows `…`
+    /// (and the first one too when `scrolled`: text was cut on the left).
+    func putClipped(_ s: inout Screen, _ spans: [Span], x: Int, y: Int, scrolled: Bool = false) {
+        guard x < s.width else { return }
+        let total = spans.reduce(0) { $0 + DisplayWidth.of($1.text) }
+        let room = s.width - x
+        if total <= room {
+            putSpans(&s, spans, x: x, y: y)
+        } else {
+            var col = x
+            var left = room - 1
+            for sp in spans where left > 0 {
+                let piece = DisplayWidth.clip(sp.text, to: left)
+                col = s.put(piece, x: col, y: y, style: sp.style)
+                left -= DisplayWidth.of(piece)
+                if DisplayWidth.of(piece) < DisplayWidth.of(sp.text) { break }
+            }
+            s.put(ellipsis, x: s.width - 1, y: y, style: spans.last?.style ?? .plain)
+        }
+        if scrolled && total > 0 { s.put(state.unicode ? "…" : "<", x: x, y: y, style: spans.first?.style ?? .plain) }
+    }
+
+    /// Spans with their first `n` display columns dropped (horizontal scroll).
+    func dropColumns(_ spans: [Span], _ n: Int) -> [Span] {
+        var skip = n
+        var out: [Span] = []
+        for sp in spans {
+            if skip <= 0 { out.append(sp); continue }
+            var text = Substring(sp.text)
+            while skip > 0, let c = text.first { skip -= DisplayWidth.of(c); text = text.dropFirst() }
+            if !text.isEmpty { out.append((String(text), sp.style)) }
+        }
+        return out
+    }
 
     @discardableResult
     func putSpans(_ s: inout Screen, _ spans: [Span], x: Int, y: Int) -> Int {
@@ -488,7 +489,9 @@ func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
 }
 
 func plural(_ n: Int, _ word: String) -> String {
-    n == 1 ? "1 \(word)" : "\(n) \(word)\(word.hasSuffix("s") ? "es" : "s")"
+    if n == 1 { return "1 \(word)" }
+    if word.hasSuffix("ry") { return "\(n) \(word.dropLast())ies" }
+    return "\(n) \(word)\(word.hasSuffix("s") ? "es" : "s")"
 }
 
 func octal(_ m: UInt32) -> String {

@@ -11,7 +11,21 @@ extension Renderer {
             drawConfirm(&s, target: target, signal: sig, top: top, bottom: bottom)
         case .relaunch(let plan):
             drawRelaunch(&s, plan, top: top, bottom: bottom)
+        case .signalMenuTagged(let ids, let index, _):
+            var info: [Span] = [(taggedLine(ids), st(.dim))]
+            if let hint = state.taggedRefusal(ids) { info = [(hint, st(.warning)), (" ", .plain)] + info }
+            drawSignalMenu(&s, title: "Signal \(plural(ids.count, "tagged process"))", info: info, index: index, top: top, bottom: bottom)
+        case .confirmSignalTagged(let ids, let sig):
+            drawConfirm(&s, what: plural(ids.count, "tagged process"), members: taggedLine(ids), hint: state.taggedRefusal(ids),
+                        signal: sig, top: top, bottom: bottom)
         }
+    }
+
+    /// `1100 sleep 1000 · 1300 python3 server.py`: the tagged processes, each pinned.
+    func taggedLine(_ ids: [ProcessIdentity]) -> String {
+        ids.map { id in
+            "\(id.pid) " + (snap.process(id.pid).flatMap { $0.startTime == id.startTime ? DisplayWidth.clip(AppState.command($0), to: 24) : nil } ?? "(exited)")
+        }.joined(separator: dot)
     }
 
     /// A framed box with a title in its top edge, its inside blanked; returns the inner width.
@@ -66,13 +80,17 @@ extension Renderer {
     }
 
     func drawSignalMenu(_ s: inout Screen, target: SignalTarget, index: Int, top: Int, bottom: Int) {
+        var info: [Span] = [(memberLine(target), st(.dim))]
+        if let hint = state.refusalHint(target) { info = [(hint, st(.warning))] + [(" ", .plain)] + info }
+        drawSignalMenu(&s, title: "Signal " + targetTitle(target), info: info, index: index, top: top, bottom: bottom)
+    }
+
+    func drawSignalMenu(_ s: inout Screen, title: String, info: [Span], index: Int, top: Int, bottom: Int) {
         let all = SignalMenu.all
         let common = SignalMenu.common.count
         let w = min(s.width - 2, 80)
         let avail = bottom - top
         guard w >= 20, avail >= 3 else { return }
-        var info: [Span] = [(memberLine(target), st(.dim))]
-        if let hint = state.refusalHint(target) { info = [(hint, st(.warning))] + [(" ", .plain)] + info }
         var infoLines = wrapSpans(info, width: w - 4).prefix(3).map { $0 }
         let hint = "↑↓ j move · a number or first letter picks · Enter sends · Esc cancels"
         // Rows: frame 2, info, the list (one extra row: the "all signals" rule), the keys 1.
@@ -85,7 +103,7 @@ extension Renderer {
         let h = 2 + infoLines.count + listHeight + (showHint ? 1 : 0)
         let x = max(0, (s.width - w) / 2)
         let y = top
-        let inner = drawBox(&s, x: x, y: y, width: w, height: h, title: "Signal " + targetTitle(target))
+        let inner = drawBox(&s, x: x, y: y, width: w, height: h, title: title)
         var row = y + 1
         for line in infoLines { putSpans(&s, line, x: x + 2, y: row); row += 1 }
         // The list, scrolled so the selection is in view; a rule between common and the rest.
@@ -117,14 +135,19 @@ extension Renderer {
     }
 
     func drawConfirm(_ s: inout Screen, target: SignalTarget, signal sig: Int32, top: Int, bottom: Int) {
+        drawConfirm(&s, what: targetTitle(target), members: memberLine(target), hint: state.refusalHint(target),
+                    signal: sig, top: top, bottom: bottom)
+    }
+
+    func drawConfirm(_ s: inout Screen, what: String, members: String, hint: String?, signal sig: Int32, top: Int, bottom: Int) {
         let w = min(s.width - 2, 72)
         guard w >= 20 else { return }
         var lines: [[Span]] = []
         lines += wrapSpans([("Send ", .plain), ("SIG\(Signals.name(of: sig))", st(.dies)), (" to ", .plain),
-                            (targetTitle(target), st(.session)), ("?", .plain)], width: w - 4)
+                            (what, st(.session)), ("?", .plain)], width: w - 4)
         lines += wrapSpans([("SIG\(Signals.name(of: sig)): " + Signals.meaning(of: sig), st(.dim))], width: w - 4)
-        lines += wrapSpans([(memberLine(target), .plain)], width: w - 4).prefix(3)
-        if let hint = state.refusalHint(target) { lines += wrapSpans([(hint, st(.warning))], width: w - 4) }
+        lines += wrapSpans([(members, .plain)], width: w - 4).prefix(3)
+        if let hint { lines += wrapSpans([(hint, st(.warning))], width: w - 4) }
         lines.append([])
         lines += wrapSpans([("y", st(.header)), (" send", .plain), ("    n", st(.header)), (" or ", .plain),
                             ("Esc", st(.header)), (" cancel", .plain)], width: w - 4)

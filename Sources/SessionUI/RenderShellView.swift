@@ -6,7 +6,7 @@ import SessionCore
 extension Renderer {
     /// For a process: its cgroup, and the leader's view of its group (job number, state as the
     /// shell sees it, no-HUP) — or that the table has no job for it.
-    func shellViewLines(process p: ProcessInfo) -> [[Span]] {
+    func shellViewLines(process p: ProcessInfo, cgroup: Bool = true) -> [[Span]] {
         let key = Style(.header, bold: true)
         var out: [[Span]] = []
         if let sess = snap.session(p.sid), let l = sess.leader, let m = snap.shellMemory[l] {
@@ -22,7 +22,7 @@ extension Renderer {
                 }
             }
         }
-        if let c = p.cgroup.value {
+        if cgroup, let c = p.cgroup.value {
             var line: [Span] = [("cgroup ", key), (SafeText.display(c), .plain)]
             if let place = CgroupPlace.of(c) {
                 switch place.kind {

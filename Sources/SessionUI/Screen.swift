@@ -3,7 +3,7 @@ import SessionCore
 /// What a cell means; the terminal backend maps each role to a colour pair (when colour is on).
 public enum Role: UInt8, CaseIterable, Sendable {
     case normal, header, headerValue, columns, selected, dies, atRisk, survives, unaffected
-    case session, group, fkey, fkeyLabel, note, new, gone, match, dim, warning, title
+    case session, group, fkey, fkeyLabel, note, new, gone, match, dim, warning, title, tagged
 }
 
 /// A cell's look: a role (colour) plus the attributes that also work without colour.

@@ -19,6 +19,7 @@ final class Terminal {
         .selected: (0, 6), .dies: (1, -1), .atRisk: (3, -1), .survives: (2, -1), .unaffected: (-1, -1),
         .session: (6, -1), .group: (5, -1), .fkey: (-1, -1), .fkeyLabel: (0, 6), .note: (3, -1),
         .new: (0, 2), .gone: (7, 1), .match: (0, 3), .dim: (-1, -1), .warning: (1, -1), .title: (-1, -1),
+        .tagged: (3, -1),  // htop's tagged rows: yellow
     ]
 
     init(term: String, wantColor: Bool) throws(StartError) {
@@ -119,10 +120,11 @@ final class Terminal {
             case 27: out.append(.key(.escape))
             case 9: out.append(.key(.tab))
             case 8, 127: out.append(.key(.backspace))
-            case 12:  // Ctrl-L: repaint everything
+            case 12:  // Ctrl-L: repaint everything, and scan now (as r)
                 shown = nil
                 let s = size
                 out.append(.resize(width: s.width, height: s.height))
+                out.append(.key(.char("\u{0C}")))
             default:
                 if code >= 32, let u = Unicode.Scalar(UInt32(code)) { out.append(.key(.char(Character(u)))) }
             }

@@ -1,10 +1,8 @@
 import SessionCore
 
-/// The F-bar: key label, action name (F8 and F9 as htop has them: F9 kills, here it signals).
-public let functionBar: [(key: String, label: String)] = [
-    ("F1", "Help"), ("F2", "Detail"), ("F3", "Search"), ("F4", "Filter"), ("F5", "Tree"),
-    ("F6", "SortBy"), ("F7", "Event"), ("F8", "Detach"), ("F9", "Signal"), ("F10", "Quit"),
-]
+/// The F-bar: key label, action name (F2 Setup, F8 and F9 as htop has them: F9 kills, here it
+/// signals). FunctionBar.layout shortens it to the screen's width.
+public let functionBar: [(key: String, label: String)] = FunctionBar.labels.enumerated().map { ("F\($0.offset + 1)", $0.element.full) }
 
 /// Applies one event to the state and returns what the host must do. No I/O.
 public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
@@ -15,13 +13,22 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         state.clampScroll()
         return []
     case .snapshot(let snap, let now):
+        // Paused (Z): the screen holds still; r / Ctrl-L still take one scan.
+        if state.paused && !state.refreshRequested { return [] }
+        state.refreshRequested = false
         state.apply(snap, now: now)
+        return []
+    case .environment(let id, let env):
+        state.environment = (id, env)
+        return []
+    case .configSaved(let line):
+        state.holdNote(line)
         return []
     case .mouse(let m):
         return state.handleMouse(m)
     case .key(let k):
         return state.handleKey(k)
-    case .signalSent, .relaunchPlanned, .relaunchStarted, .originalEnded, .actionFailed:
+    case .signalSent, .relaunchPlanned, .relaunchStarted, .originalEnded, .actionFailed, .signalsSent:
         return state.actionResult(event)
     }
 }
@@ -38,6 +45,7 @@ extension AppState {
         let old = snapshot
         let oldKey = selection
         let oldIndex = selectedIndex
+        let before = now
         now = t
         for (pid, p) in new.processes where !p.isKernelThread {
             if old.processes[pid]?.startTime != p.startTime { firstSeen[p.identity] = t }
@@ -49,6 +57,20 @@ extension AppState {
             }
         }
         firstSeen = firstSeen.filter { t - $0.value < markSeconds }
+        // CPU % over the interval: (utime+stime) delta / clock ticks / elapsed (proc(5) stat 14, 15).
+        var dt = new.uptime - old.uptime
+        if !dt.isFinite || dt <= 0 { dt = t - before }
+        var cpu: [ProcessIdentity: Double] = [:]
+        if dt > 0 {
+            cpu.reserveCapacity(new.processes.count)
+            let hz = Double(max(1, new.clockTicks))
+            for (pid, p) in new.processes where !p.isKernelThread {
+                guard let o = old.processes[pid], o.startTime == p.startTime, p.cpuTicks >= o.cpuTicks,
+                      p.cpuTicks != .max else { continue }
+                cpu[p.identity] = Double(p.cpuTicks - o.cpuTicks) / hz / dt * 100
+            }
+        }
+        cpuPercent = cpu
         gone = gone.filter { t - $0.at < markSeconds }
         for s in new.sessions where !knownSessions.contains(s.sid) {
             knownSessions.insert(s.sid)
@@ -60,8 +82,22 @@ extension AppState {
         scans += 1
         analysisPending = false
         recomputeVerdicts()
+        pruneTags()
+        var lostFollow: Int32?
+        if let f = following, snapshot.process(f.pid)?.startTime != f.startTime {
+            following = nil
+            lostFollow = f.pid
+        }
+        if let r = revealed, snapshot.process(r.pid)?.startTime != r.startTime { revealed = nil }
         rebuildRows()
-        reselect(oldKey, oldIndex: oldIndex, vanishedNote: true)
+        // Following: wherever the process went (another group, a new session), it stays shown.
+        if let f = following, let p = snapshot.process(f.pid), !rows.contains(where: { $0.key == .process(f) }), mode == .tree {
+            openSessions.insert(p.sid)
+            foldedGroups.remove(p.pgid)
+            rebuildRows()
+        }
+        reselect(following.map { .process($0) } ?? oldKey, oldIndex: oldIndex, vanishedNote: true)
+        if let pid = lostFollow { setNote("pid \(pid) exited: not following any more; selection moved to its neighbour") }
         selectPending()
     }
 
@@ -109,6 +145,7 @@ extension AppState {
         }
         if dialog != nil { return dialogKey(k) }
         if searching { return searchKey(k) }
+        if filtering { return filterKey(k) }
         if helpOpen {
             switch k {
             case .up: helpScroll = max(0, helpScroll - 1)
@@ -120,6 +157,8 @@ extension AppState {
             }
             return []
         }
+        if detailFull { return detailKey(k) }
+        if setupOpen { return setupKey(k) }
         switch k {
         case .char("q"), .function(10): return [.quit]
         case .up: move(by: -1)
@@ -128,17 +167,26 @@ extension AppState {
         case .pageDown: move(by: max(1, layout.listHeight - 1))
         case .home, .char("g"): move(to: 0)
         case .end, .char("G"): move(to: rows.count - 1)
-        case .enter, .char(" "): toggleFold(open: nil)
+        case .enter: return enterKey()
+        case .char(" "): toggleTag()
+        case .char("c"): tagWithDescendants()
+        case .char("U"): untagAll()
         case .left: leftKey()
-        case .right: toggleFold(open: true)
-        case .char("i"), .function(2): detailOpen.toggle(); clampScroll()
+        case .right: rightKey()
+        case .char("+"), .char("="): expandSelected()
+        case .char("-"): collapseSelected()
+        case .char("*"): toggleAll()
+        case .char("i"): detailOpen.toggle(); clampScroll()
+        case .function(2), .char("S"): openSetup()
         case .char("?"), .char("h"), .function(1): helpOpen = true; helpScroll = 0
         case .char("/"), .function(3): searching = true; query = ""
+        case .char("\\"): filtering = true; textFilterDraft = textFilter
         case .char("n"): jumpToMatch(forward: true, includeCurrent: false)
         case .char("N"): jumpToMatch(forward: false, includeCurrent: false)
         case .char("f"), .function(4): cycleFilter()
         case .char("t"), .function(5):
             mode = mode == .tree ? .table : .tree
+            hscroll = 0
             refreshRows()
             setNote(mode == .tree ? "tree: sessions → groups → processes" : "table sorted by \(sortKey.rawValue)")
         case .char("s"), .char(">"), .function(6): cycleSort(by: 1)
@@ -146,13 +194,29 @@ extension AppState {
         case .char("I"):
             sortDescending.toggle()
             if mode == .table { refreshRows() }
+        case .char("P"): sortBy(.cpu)
+        case .char("M"): sortBy(.rss)
+        case .char("T"): sortBy(.start)
         case .char("e"), .function(7): cycleEvent()
-        case .char("+"), .char("="): setInterval(interval + 0.5)
-        case .char("-"): setInterval(interval - 0.5)
+        case .char("r"), .char("\u{0C}"):
+            refreshRequested = true
+            setNote(paused ? "refreshed once (still paused: Z resumes)" : "refreshed")
+            return [.refreshNow]
+        case .char("Z"):
+            paused.toggle()
+            setNote(paused ? "paused: the screen holds still (Z resumes, r refreshes once)" : "resumed")
+            if !paused { return [.refreshNow] }
+        case .char("F"), .char("p"): toggleFollow()
         case .escape:
-            if detailOpen { detailOpen = false; clampScroll() } else if !query.isEmpty { query = ""; note = nil }
-        case .char("k"), .function(9): openSignalMenu()
-        case .char("D"), .function(8): return detach()
+            if detailOpen { detailOpen = false; clampScroll() }
+            else if revealed != nil || !query.isEmpty { endSearch() }
+            else if !textFilter.isEmpty { textFilter = ""; refreshRows(); setNote("text filter cleared") }
+        case .char("k"), .function(9):
+            if let why = readonlyReason { setNote(why); return [] }
+            openSignalMenu()
+        case .char("D"), .function(8):
+            if let why = readonlyReason { setNote(why); return [] }
+            return detach()
         default: break
         }
         return []
@@ -165,7 +229,7 @@ extension AppState {
             if !query.isEmpty { jumpToMatch(forward: true, includeCurrent: true) }
         case .escape:
             searching = false
-            query = ""
+            endSearch()
         case .backspace:
             if !query.isEmpty { query.removeLast() }
         case .char(let c):
@@ -173,6 +237,26 @@ extension AppState {
             _ = jumpToMatch(forward: true, includeCurrent: true, quiet: true)
         default: break
         }
+        return []
+    }
+
+    /// The `\\` prompt: the list narrows as you type; Enter keeps it, Esc puts back the old one.
+    mutating func filterKey(_ k: Key) -> [Effect] {
+        switch k {
+        case .enter:
+            filtering = false
+            setNote(textFilter.isEmpty ? "text filter off" : "text filter \"\(textFilter)\" (\\ then Enter on nothing clears it)")
+            return []
+        case .escape:
+            filtering = false
+            textFilter = textFilterDraft
+        case .backspace:
+            if !textFilter.isEmpty { textFilter.removeLast() }
+        case .char(let c):
+            textFilter.append(c)
+        default: return []
+        }
+        refreshRows()
         return []
     }
 
@@ -196,14 +280,19 @@ extension AppState {
             let isOpen = !foldedGroups.contains(pgid)
             if open ?? !isOpen { foldedGroups.remove(pgid) } else { foldedGroups.insert(pgid) }
         case .process:
-            if open == nil { detailOpen.toggle() }
+            return
         case .gone: return
         }
         refreshRows()
     }
 
-    /// Left closes an open session/group, or goes to the row's parent.
+    /// Left closes an open session/group, or goes to the row's parent; on a process row (and
+    /// in the table) it scrolls the command back first.
     mutating func leftKey() {
+        if hscroll > 0, mode == .table || selectedRow?.pid != nil {
+            hscroll = max(0, hscroll - Self.hscrollStep)
+            return
+        }
         guard mode == .tree, let row = selectedRow else { return }
         switch row.key {
         case .session(let sid) where openSessions.contains(sid): toggleFold(open: false)
@@ -214,6 +303,107 @@ extension AppState {
             if let g = snapshot.process(id.pid)?.pgid, let i = rows.firstIndex(of: Row(key: .group(g))) { move(to: i) }
         default: break
         }
+    }
+
+    static let hscrollStep = 8
+
+    /// Right opens a closed session/group; on a process row (and in the table) it scrolls the
+    /// command line left, up to the longest command on screen.
+    mutating func rightKey() {
+        if mode == .tree, let row = selectedRow, row.pid == nil {
+            toggleFold(open: true)
+            return
+        }
+        var longest = 0
+        let end = min(rows.count, scrollTop + max(1, layout.listHeight))
+        for r in rows[min(scrollTop, end)..<end] {
+            guard case .process(let id) = r.key, let p = snapshot.process(id.pid) else { continue }
+            longest = max(longest, DisplayWidth.of(r.prefix) + DisplayWidth.of(Self.command(p)) + (mode == .tree ? 4 : 0))
+        }
+        let room = max(1, width - Column.usedWidth(shownColumns))
+        if hscroll + room < longest + 1 { hscroll += Self.hscrollStep } else { setNote("end of the longest command line") }
+    }
+
+    /// Enter: on a session or group, fold / unfold; on a process, the detail view.
+    mutating func enterKey() -> [Effect] {
+        guard let row = selectedRow else { return [] }
+        if case .process = row.key {
+            guard selectedProcess != nil else { return [] }
+            openDetailView()
+            return [.refreshNow]
+        }
+        toggleFold(open: nil)
+        return []
+    }
+
+    /// `+`: open the selected session or group (a process: nothing is folded above it).
+    mutating func expandSelected() {
+        guard mode == .tree, let row = selectedRow else { return }
+        switch row.key {
+        case .session, .group: toggleFold(open: true)
+        default: break
+        }
+    }
+
+    /// `-`: close the selected session or group; on a process, fold its group.
+    mutating func collapseSelected() {
+        guard mode == .tree, let row = selectedRow else { return }
+        switch row.key {
+        case .session, .group: toggleFold(open: false)
+        case .process(let id), .gone(let id):
+            let pgid = snapshot.process(id.pid)?.pgid ?? gone.first { $0.identity == id }?.pgid
+            guard let pgid, let i = rows.firstIndex(of: Row(key: .group(pgid))) else { return }
+            move(to: i)
+            toggleFold(open: false)
+        }
+    }
+
+    /// `*`: everything open when anything is closed, else every session closed.
+    mutating func toggleAll() {
+        guard mode == .tree else { return }
+        let all = Set(snapshot.sessions.map(\.sid))
+        if openSessions.isSuperset(of: all) && foldedGroups.isEmpty {
+            openSessions = []
+            setNote("all sessions closed (* opens them all)")
+        } else {
+            openSessions = all
+            foldedGroups = []
+            setNote("all sessions and groups open")
+        }
+        refreshRows()
+    }
+
+    mutating func sortBy(_ key: SortKey) {
+        if mode == .tree { mode = .table; hscroll = 0 }
+        sortKey = key
+        refreshRows()
+        setNote("table sorted by \(sortKey.rawValue)\(sortDescending ? ", descending" : "")")
+    }
+
+    /// `F` / `p`: keep the selection on this process wherever it goes (its session and group
+    /// are opened when it moves); again to stop.
+    mutating func toggleFollow() {
+        if following != nil { following = nil; setNote("not following"); return }
+        guard let p = selectedProcess else { setNote("follow: select a process first"); return }
+        following = p.identity
+        setNote("following pid \(p.pid) (F again stops)")
+    }
+
+    /// Esc after a search: the folds as they were, the revealed row hidden again.
+    mutating func endSearch() {
+        query = ""
+        note = nil
+        let was = revealed
+        revealed = nil
+        let key = selection
+        rebuildRows()
+        if let key, rows.contains(where: { $0.key == key }) { reselect(key, oldIndex: selectedIndex); return }
+        // The revealed row is hidden again: select what now holds it.
+        if let was, let p = snapshot.process(was.pid) {
+            if let i = rows.firstIndex(of: Row(key: .group(p.pgid))) { move(to: i); return }
+            if let i = rows.firstIndex(of: Row(key: .session(p.sid))) { move(to: i); return }
+        }
+        reselect(key, oldIndex: selectedIndex)
     }
 
     mutating func cycleFilter() {
@@ -230,6 +420,7 @@ extension AppState {
     mutating func cycleSort(by step: Int) {
         if mode == .tree {
             mode = .table
+            hscroll = 0
         } else {
             let all = SortKey.allCases
             sortKey = all[(all.firstIndex(of: sortKey)! + step + all.count) % all.count]
@@ -280,8 +471,8 @@ extension AppState {
             let raw = forward ? start + off : start - off
             let i = (raw % n + n) % n
             guard let p = snapshot.process(order[i]), matches(p) else { continue }
-            openSessions.insert(p.sid)
-            foldedGroups.remove(p.pgid)
+            // Folds stay as they are: only the row it lands on is shown (Esc hides it again).
+            revealed = p.identity
             rebuildRows()
             if let r = rows.firstIndex(where: { $0.key == .process(p.identity) }) { move(to: r) }
             if !quiet { setNote(raw >= n || raw < 0 ? "search wrapped: \(query)" : "match: \(query)") }
@@ -318,11 +509,8 @@ extension AppState {
                 if case .process = rows[i].key { return [] }
                 if wasSelected || x < 6 { toggleFold(open: nil) }
             } else if y == l.barY {
-                var col = 0
-                for (n, item) in functionBar.enumerated() {
-                    let w = item.key.count + max(7, item.label.count + 1)
-                    if x >= col && x < col + w { return handleKey(.function(n + 1)) }
-                    col += w
+                for item in FunctionBar.layout(width: width) where x >= item.x && x < item.x + item.width {
+                    return handleKey(.function(item.n))
                 }
             }
         }

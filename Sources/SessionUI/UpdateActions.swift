@@ -75,6 +75,10 @@ extension AppState {
 
     mutating func openSignalMenu() {
         if let why = actionsDisabled { setNote(why); return }
+        if !tagged.isEmpty && !taggedProcesses.isEmpty {
+            dialog = .signalMenuTagged(targets: taggedProcesses.map(\.identity), index: 0, typed: "")
+            return
+        }
         guard let row = selectedRow else { setNote("nothing selected"); return }
         guard let target = signalTarget(for: row) else {
             if case .gone(let id) = row.key { setNote("pid \(id.pid) has exited: nothing to signal") }
@@ -102,7 +106,19 @@ extension AppState {
     mutating func dialogKey(_ k: Key) -> [Effect] {
         switch dialog {
         case .signalMenu(let target, let index, let typed)?:
-            return signalMenuKey(k, target: target, index: index, typed: typed)
+            return signalMenuKey(k, aim: .one(target), index: index, typed: typed)
+        case .signalMenuTagged(let ids, let index, let typed)?:
+            return signalMenuKey(k, aim: .tagged(ids), index: index, typed: typed)
+        case .confirmSignalTagged(let ids, let sig)?:
+            switch k {
+            case .char("y"), .char("Y"):
+                dialog = nil
+                return [.sendSignalEach(ids, signal: sig)]
+            case .char("n"), .char("N"), .escape, .char("q"):
+                dialog = nil
+                setNote("not sent: SIG\(Signals.name(of: sig)) to \(plural(ids.count, "tagged process"))")
+            default: break
+            }
         case .confirmSignal(let target, let sig)?:
             switch k {
             case .char("y"), .char("Y"):
@@ -131,7 +147,13 @@ extension AppState {
         return []
     }
 
-    mutating func signalMenuKey(_ k: Key, target: SignalTarget, index: Int, typed: String) -> [Effect] {
+    /// What a signal menu aims at: one target, or each tagged process.
+    enum SignalAim {
+        case one(SignalTarget)
+        case tagged([ProcessIdentity])
+    }
+
+    mutating func signalMenuKey(_ k: Key, aim: SignalAim, index: Int, typed: String) -> [Effect] {
         let all = SignalMenu.all
         var i = index
         var buffer = ""
@@ -142,18 +164,26 @@ extension AppState {
         case .pageDown: i += 10
         case .home: i = 0
         case .end: i = all.count - 1
-        case .escape, .function(9), .function(10):
+        // q closes as in every other dialog (SIGQUIT is 3, or Q… by its name after s).
+        case .escape, .function(9), .function(10), .char("q"):
             dialog = nil
             setNote("no signal sent")
             return []
         case .enter:
             let sig = all[min(max(0, index), all.count - 1)]
-            if SignalMenu.needsConfirmation(sig) {
-                dialog = .confirmSignal(target: target, signal: sig)
+            switch aim {
+            case .one(let target):
+                if SignalMenu.needsConfirmation(sig) {
+                    dialog = .confirmSignal(target: target, signal: sig)
+                    return []
+                }
+                dialog = nil
+                return [.sendSignal(target, signal: sig)]
+            case .tagged(let ids):
+                // Several processes at once: always asked, whatever the signal.
+                dialog = .confirmSignalTagged(targets: ids, signal: sig)
                 return []
             }
-            dialog = nil
-            return [.sendSignal(target, signal: sig)]
         case .backspace:
             buffer = String(typed.dropLast())
         case .char(let c) where c.isASCII && c.isNumber:
@@ -174,7 +204,11 @@ extension AppState {
             buffer = letter
         default: break
         }
-        dialog = .signalMenu(target: target, index: min(max(0, i), all.count - 1), typed: buffer)
+        let j = min(max(0, i), all.count - 1)
+        switch aim {
+        case .one(let target): dialog = .signalMenu(target: target, index: j, typed: buffer)
+        case .tagged(let ids): dialog = .signalMenuTagged(targets: ids, index: j, typed: buffer)
+        }
         return []
     }
 
@@ -219,6 +253,15 @@ extension AppState {
         case .actionFailed(let message):
             holdNote(message)
             return []
+        case .signalsSent(let reports):
+            let sent = reports.filter(\.allSent).count
+            let sig = reports.first.map { "SIG" + Signals.name(of: $0.signal) } ?? "signal"
+            var text = "\(sig) → \(plural(reports.count, "tagged process")): \(sent) sent"
+            if let bad = reports.first(where: { !$0.allSent }) { text += " — " + bad.summary }
+            holdNote(text)
+            // Sent ones are done with: their tags go; refused or failed ones stay tagged.
+            for r in reports where r.allSent { if case .process(let id) = r.target { tagged.remove(id) } }
+            return [.refreshNow]
         default:
             return []
         }

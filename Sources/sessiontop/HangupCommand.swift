@@ -28,7 +28,7 @@ struct HangupCommand: ParsableCommand {
 
     func run() throws {
         guard let ev = HangupEvent(rawValue: event) else {
-            die("unknown event '\(event)': use hangup, leader-exit or logout")
+            die("unknown event '\(event)': use hangup, leader-exit or logout", code: 64)
         }
         let given = [scope.pid != nil, scope.sid != nil, scope.tty != nil].filter { $0 }.count
         if given > 1 { die("give at most one of --pid, --sid, --tty") }
@@ -57,7 +57,7 @@ struct HangupCommand: ParsableCommand {
             writeOut(HangupReport.json(snap, sessions: analysed, event: ev))
         } else {
             var text = ""
-            for (s, v) in analysed { text += HangupReport.text(snap, session: s, event: ev, verdicts: v) }
+            for (s, v) in analysed { text += HangupReport.text(snap, session: s, event: ev, verdicts: v, width: outputWidth()) }
             if analysed.isEmpty { text = "no session with a terminal\n" }
             writeOut(Array(text.utf8))
         }

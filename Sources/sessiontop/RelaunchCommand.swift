@@ -34,7 +34,8 @@ struct RelaunchCommand: ParsableCommand {
         var options = RelaunchOptions()
         options.via = via
         options.keep = keep
-        options.logPath = log
+        // The log is opened by this process, so a relative path is the caller's: say it whole.
+        options.logPath = log.map(absolutePath)
         options.termTimeout = timeout
         options.tmuxSocket = tmuxSocket
         options.name = name

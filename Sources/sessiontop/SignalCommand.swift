@@ -27,10 +27,31 @@ struct SignalCommand: ParsableCommand {
     @Flag(help: "Allow pid 1, kernel threads and sessiontop itself.") var force = false
     @Flag(help: "Print the per-process report as JSON.") var json = false
 
+    /// `signal -s -9` as kill(1) takes it: the parser would read `-9` as an option, so a
+    /// dashed signal after `-s`/`--signal` is joined to it (`--signal=-9`) before parsing.
+    static func joinDashedSignal(_ args: [String]) -> [String] {
+        guard args.first == "signal" else { return args }
+        var out: [String] = []
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            if a == "--" { out += args[i...]; break }
+            if (a == "-s" || a == "--signal"), i + 1 < args.count, args[i + 1].count > 1, args[i + 1].hasPrefix("-"),
+               Signals.number(named: args[i + 1]) != nil {
+                out.append("--signal=" + args[i + 1])
+                i += 2
+                continue
+            }
+            out.append(a)
+            i += 1
+        }
+        return out
+    }
+
     func run() throws {
-        guard let sig = Signals.number(named: signal) else { die("unknown signal: \(signal)") }
+        guard let sig = Signals.number(named: signal) else { die("unknown signal: \(signal)", code: 64) }
         let chosen = [pid != nil, pgid != nil, sid != nil].filter { $0 }.count
-        if chosen != 1 { die("give exactly one of --pid, --pgid, --sid") }
+        if chosen != 1 { die("give exactly one of --pid, --pgid, --sid", code: 64) }
         if startTime != nil && pid == nil { die("--start-time goes with --pid") }
         let sender = fail { () throws(ProcReader.OpenError) in try SignalSender() }
         let target: SignalTarget

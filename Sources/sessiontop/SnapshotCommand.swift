@@ -31,7 +31,7 @@ struct SnapshotCommand: ParsableCommand {
             let verdicts = HangupAnalysis.ownSessionVerdicts(snap, sessions: sessions)
             writeOut(SnapshotJSON.render(snap, sessions: sessions, verdicts: verdicts))
         } else {
-            writeOut(Array(SnapshotText.render(snap, sessions: sessions).utf8))
+            writeOut(Array(SnapshotText.render(snap, sessions: sessions, width: outputWidth()).utf8))
         }
     }
 }
@@ -42,4 +42,10 @@ struct ScopeOptions: ParsableArguments {
     @Option(help: "This session id.") var sid: Int32?
     @Option(help: ArgumentHelp("The session whose controlling terminal this is (pts/3).", valueName: "name"))
     var tty: String?
+
+    /// One scope at a time: `--pid 1 --sid 2` is a mistake, not a preference.
+    func validate() throws {
+        let given = [pid != nil ? "--pid" : nil, sid != nil ? "--sid" : nil, tty != nil ? "--tty" : nil].compactMap { $0 }
+        if given.count > 1 { throw ValidationError("\(given.joined(separator: " and ")) conflict: give at most one of --pid, --sid, --tty") }
+    }
 }

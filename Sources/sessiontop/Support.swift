@@ -49,3 +49,33 @@ func writeOut(_ bytes: [UInt8]) {
         }
     }
 }
+
+/// `path` made absolute against this process's working directory (nothing resolved).
+func absolutePath(_ path: String) -> String {
+    if path.hasPrefix("/") { return path }
+    guard let cwd = getcwd(nil, 0) else { return path }
+    defer { free(cwd) }
+    var base = String(cString: cwd)
+    if !base.hasSuffix("/") { base += "/" }
+    var rest = Substring(path)
+    while rest.hasPrefix("./") { rest = rest.dropFirst(2) }
+    return base + rest
+}
+
+extension Substring {
+    /// The text without the given characters at either end.
+    func trimmingCharacters(in set: String) -> String {
+        var s = self
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// Columns text output is wrapped to: the terminal's width when stdout is one, else 80.
+func outputWidth() -> Int {
+    guard isatty(1) == 1 else { return 80 }
+    var ws = winsize()
+    if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col >= 20 { return Int(ws.ws_col) }
+    return 80
+}

@@ -5,7 +5,7 @@ import Glibc
 
 // Parse, run, and turn every error into one line on stderr (help and --version print as usual).
 do {
-    var command = try SessionTop.parseAsRoot()
+    var command = try SessionTop.parseAsRoot(SignalCommand.joinDashedSignal(Array(CommandLine.arguments.dropFirst())))
     try command.run()
 } catch let exit as ExitCode {
     // A subcommand that already said what went wrong.

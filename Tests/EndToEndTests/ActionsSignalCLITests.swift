@@ -41,9 +41,9 @@ import TestSupport
         let kthread = try Processes.runSessiontop(["signal", "-s", "0", "--pid", "2"])
         #expect(kthread.status == 1 && kthread.stderr == "sessiontop: refusing to signal kernel thread 2 without --force\n")
         let badName = try Processes.runSessiontop(["signal", "-s", "SIGNOPE", "--pid", "1"])
-        #expect(badName.status == 1 && badName.stderr == "sessiontop: unknown signal: SIGNOPE\n")
+        #expect(badName.status == 64 && badName.stderr == "sessiontop: unknown signal: SIGNOPE\n")
         let twoTargets = try Processes.runSessiontop(["signal", "--pid", "1", "--sid", "1"])
-        #expect(twoTargets.status == 1 && twoTargets.stderr == "sessiontop: give exactly one of --pid, --pgid, --sid\n")
+        #expect(twoTargets.status == 64 && twoTargets.stderr == "sessiontop: give exactly one of --pid, --pgid, --sid\n")
         let noGroup = try Processes.runSessiontop(["signal", "--pgid", "999999"])
         #expect(noGroup.status == 1 && noGroup.stderr == "sessiontop: no such process group or session\n")
     }

@@ -9,13 +9,25 @@ import SessionCore
         let r = try Processes.runSessiontop(["snapshot", "--proc-root", PackagePaths.fixtures + "/basic", "--sid", "100"])
         #expect(r.status == 0)
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first == "session 100  tty pts/3  leader 100 bash  foreground group 300")
-        #expect(lines.contains { $0.contains("group 300  foreground") })
-        #expect(lines.contains { $0.contains("group 200  background, stopped") })
-        #expect(lines.contains { $0.hasPrefix("    100     Ss ") && $0.hasSuffix("-bash") })
-        #expect(lines.contains { $0.hasPrefix("    300     S+ ") })
+        // A header, then aligned columns (ps -ejf --forest style), the tree in the command column.
+        #expect(lines.first?.hasPrefix("  PID  PPID  PGID   SID TTY   STAT USER") == true)
+        #expect(lines.first?.hasSuffix(" COMMAND") == true)
+        #expect(lines[1] == "session 100 · tty pts/3 · leader 100 bash · foreground group 300")
+        #expect(lines.contains("  group 300 · foreground"))
+        #expect(lines.contains("  group 200 · background, stopped"))
+        #expect(lines.contains("  group 900 · background, orphaned, leader gone"))
+        let user = try #require(lines.first { $0.hasPrefix("  100     1   100   100 pts/3 Ss   ") }).dropFirst(35).prefix { $0 != " " }
+        #expect(lines.contains { $0.hasPrefix("  100     1   100   100 pts/3 Ss   \(user)") && $0.hasSuffix(" -bash") })
+        #expect(lines.contains { $0.hasPrefix("  300   100   300   100 pts/3 S+   ") })
+        // The zombie child of vim: a tree branch in the command column, columns still aligned.
+        let zombie = try #require(lines.first { $0.hasPrefix("  500   200   200   100 pts/3 Z    ") })
+        let cmdAt = lines[0].count - "COMMAND".count
+        #expect(String(Array(zombie)[cmdAt...]) == "\\_ [sh]")
         // odd bytes never reach the terminal raw
-        #expect(lines.contains { $0.hasSuffix("odd\\xff\\xfename arg with space line\\nbreak") })
+        // (piped: 80 columns; the long one wraps at a word boundary under the command column)
+        let odd = try #require(lines.firstIndex { $0.hasSuffix("odd\\xff\\xfename arg with space") })
+        #expect(lines[odd + 1] == String(repeating: " ", count: cmdAt) + "line\\nbreak")
+        #expect(lines.allSatisfy { $0.count <= 80 })
         #expect(!r.stdout.contains("\u{1b}"))
     }
 
@@ -26,7 +38,7 @@ import SessionCore
         #expect(j.hasPrefix("{\"host\":"))
         #expect(j.contains("\"sessions\":[{\"sid\":100,\"leader\":100,\"tty\":\"pts/3\",\"foreground_pgid\":300,\"groups\":[{\"pgid\":100,"))
         #expect(j.contains("{\"pid\":301,\"ppid\":100,\"pgid\":300,\"sid\":100,\"tpgid\":300,\"tty\":\"pts/3\",\"state\":\"S\",\"comm\":\"grep\",\"argv\":[\"grep\",\"x\"]"))
-        #expect(j.contains("\"cwd\":\"/home/ann\",\"umask\":\"0022\",\"fds\":[{\"fd\":0,\"target\":\"pipe:[43210]\",\"kind\":\"pipe\",\"flags\":\"0000000\",\"pos\":0}"))
+        #expect(j.contains("\"cwd\":\"/home/ann\",\"umask\":\"0022\",\"fds\":[{\"fd\":0,\"target\":\"pipe:[43210]\",\"kind\":\"pipe\",\"flags\":\"0000000\",\"pos\":0,\"open_flags\":\"O_RDONLY\"}"))
         #expect(j.contains("\"comm\":\") (x y\\nz\""))
         #expect(j.contains("\"signals\":{\"ignored\":[\"QUIT\",\"TSTP\",\"TTIN\",\"TTOU\"],\"caught\":[\"HUP\",\"INT\",\"CHLD\",\"WINCH\"],\"blocked\":[],\"pending\":[]}"))
         #expect(j.contains("\"hangup\":{\"hangup\":{\"fate\":"))

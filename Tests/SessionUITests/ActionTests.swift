@@ -80,9 +80,13 @@ extension AppState {
         #expect(update(&s, .key(.escape)).isEmpty)
         #expect(s.dialog == nil)
         #expect(s.note == "no signal sent")
-        // The menu swallows keys: q picks QUIT instead of quitting, Enter asks first.
+        // q closes the menu (as every dialog), without quitting the app or picking SIGQUIT.
         press(&s, .char("k"))
         #expect(update(&s, .key(.char("q"))).isEmpty)
+        #expect(s.dialog == nil)
+        #expect(s.note == "no signal sent")
+        // SIGQUIT is still one key away: its number.
+        press(&s, .char("k"), .char("3"))
         guard case .signalMenu(_, let i, _)? = s.dialog else { Issue.record("menu closed"); return }
         #expect(SignalMenu.all[i] == 3)
     }

@@ -25,7 +25,7 @@ enum Fixture {
             threads: threads, ttyDevice: dev, tty: tty,
             cwd: cwd ?? .known(bytes("/home/\(user)")), umask: umask, fds: fds ?? .known(ttyFds),
             signals: SignalDispositions(ignored: ignored, caught: caught),
-            isKernelThread: false, cpuTicks: 0, rssBytes: 0)
+            isKernelThread: false, cpuTicks: UInt64(pid % 7) * 50, rssBytes: Int64(pid % 997) * 57_344)
     }
 
     /// Sessions: 1 (init, no tty), 500 (sshd), 1000 (alice on pts/0, sessiontop's own: a
@@ -74,7 +74,8 @@ enum Fixture {
     }
 
     static func snapshot(_ procs: [Int32: ProcessInfo]? = nil) -> Snapshot {
-        Snapshot(processes: procs ?? processes(), selfPid: 1200, hostname: "testbox")
+        // Up 2 days: ages from the start times (pid × 10 ticks) are about 2 days too.
+        Snapshot(processes: procs ?? processes(), selfPid: 1200, uptime: 180_000, hostname: "testbox")
     }
 
     /// Hand-made verdicts (the real analysis lives in SessionCore; the views only show them).

@@ -65,7 +65,7 @@ func type(_ s: inout AppState, _ text: String) {
     @Test func detailPaneOddBytesAndDenied() {
         var s = Fixture.state(width: 80, height: 24)
         s.move(to: s.rows.firstIndex { $0.pid == 1160 }!)
-        press(&s, .enter)
+        press(&s, .char("i"))
         #expect(s.detailOpen)
         expectGolden("detail-oddbytes-80x24", s)
         s.openSessions.insert(2000)

@@ -26,24 +26,28 @@ import Testing
     @Test func jobMemberShowsTheShellsView() {
         var s = Self.state()
         s.move(to: s.rows.firstIndex { $0.pid == 1160 }!)
-        press(&s, .char("i"))
+        press(&s, .enter, .char("2"))  // the detail view, at "session & group"
         expectGolden("detail-shell-job-100x30", s)
     }
 
     @Test func leaderShowsItsJobTable() {
         var s = Self.state()
         s.move(to: s.rows.firstIndex { $0.pid == 1000 }!)
-        press(&s, .char("i"))
+        press(&s, .enter, .char("2"))
         expectGolden("detail-shell-leader-100x30", s)
         // A disowned job (1300 is not in the table) says so.
+        press(&s, .escape)
         s.move(to: s.rows.firstIndex { $0.pid == 1300 }!)
+        press(&s, .enter)
         var screen = Screen(width: 100, height: 30)
         render(s, into: &screen)
         #expect(screen.text.contains("not in its job table: disowned"))
         // A shell whose memory could not be read: one line, the reason.
+        press(&s, .escape)
         s.openSessions.insert(2000)
         s.rebuildRows()
         s.move(to: s.rows.firstIndex { $0.pid == 2000 }!)
+        press(&s, .enter)
         render(s, into: &screen)
         #expect(screen.text.contains("shell's memory not used: permission denied reading its"))
     }

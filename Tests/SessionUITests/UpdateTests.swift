@@ -36,7 +36,7 @@ import Testing
         press(&s, .enter)
         #expect(s.rows.count == before + 2 + 5)  // 2 groups, 5 processes
         s.move(to: s.rows.firstIndex { $0.key == .group(2100) }!)
-        press(&s, .char(" "))
+        press(&s, .enter)
         #expect(s.rows.count == before + 2 + 1)
         #expect(s.selectedRow?.key == .group(2100))
         press(&s, .right)
@@ -98,8 +98,9 @@ import Testing
         press(&s, .char("/"))
         #expect(s.searching)
         type(&s, "cc1")
-        #expect(s.selectedRow?.pid == 2101)  // incremental: opens bob's session
-        #expect(s.openSessions.contains(2000))
+        #expect(s.selectedRow?.pid == 2101)  // incremental: shows the match alone, folds untouched
+        #expect(!s.openSessions.contains(2000))
+        #expect(s.rows.compactMap(\.pid).filter { s.snapshot.process($0)?.sid == 2000 } == [2101])
         press(&s, .enter)
         #expect(!s.searching && s.query == "cc1")
         press(&s, .char("n"))
@@ -118,6 +119,9 @@ import Testing
         #expect(s.note?.contains("no match") == true)
         press(&s, .char("/")); type(&s, "x"); press(&s, .escape)
         #expect(!s.searching && s.query.isEmpty)
+        // Esc leaves the folds as they were before the search: bob's session closed again.
+        #expect(s.openSessions == [1000])
+        #expect(!s.rows.contains { $0.pid.map { (2000..<3000).contains($0) } == true })
     }
 
     @Test func filtersCycle() {
@@ -139,6 +143,16 @@ import Testing
         press(&s, .char("f"))
         #expect(s.filter == .myUser)
         #expect(s.rows.compactMap(\.pid).allSatisfy { s.snapshot.process($0)?.uid == 1000 })
+        press(&s, .char("f"))
+        #expect(s.filter == .withTerminal)
+        #expect(s.rows.allSatisfy { r in
+            switch r.key {
+            case .session(let sid): return s.snapshot.session(sid)?.tty != nil
+            case .process(let id): return s.snapshot.process(id.pid)?.tty != nil
+            default: return true
+            }
+        })
+        #expect(!s.rows.contains(.init(key: .session(1))) && s.rows.contains(.init(key: .session(2000))))
         press(&s, .char("f"))
         #expect(s.filter == .all)
     }
@@ -162,6 +176,10 @@ import Testing
         #expect(s.mode == .table)
         #expect(s.rows.compactMap(\.pid) == s.rows.compactMap(\.pid).sorted())
         #expect(s.selectedRow?.pid == 1200)  // selection kept when switching views
+        press(&s, .char("s"), .char("s"), .char("s"))
+        #expect(s.sortKey == .sid)
+        let sids = s.rows.compactMap { $0.pid.flatMap { s.snapshot.process($0)?.sid } }
+        #expect(sids == sids.sorted())
         press(&s, .char("s"))
         #expect(s.sortKey == .user)
         let users = s.rows.compactMap { $0.pid.flatMap { s.snapshot.process($0)?.user } }
@@ -179,12 +197,28 @@ import Testing
         #expect(s.mode == .tree)
     }
 
-    @Test func intervalKeys() {
+    /// `+` / `-` / `*` fold as in htop (the interval moved to the setup screen and -d).
+    @Test func plusMinusStarFold() {
         var s = Fixture.state()
+        s.select(.session(2000))
         press(&s, .char("+"))
-        #expect(s.interval == 2.0)
-        for _ in 0..<10 { press(&s, .char("-")) }
-        #expect(s.interval == 0.5)
+        #expect(s.openSessions.contains(2000))
+        s.select(.process(Fixture.id(2101)))
+        press(&s, .char("-"))  // on a process: its group folds, the group row is selected
+        #expect(s.foldedGroups.contains(2100))
+        #expect(s.selectedRow?.key == .group(2100))
+        press(&s, .char("+"))
+        #expect(!s.foldedGroups.contains(2100))
+        #expect(s.interval == 1.5)
+        press(&s, .char("*"))  // something closed: everything opens
+        #expect(s.openSessions == Set(s.snapshot.sessions.map(\.sid)) && s.foldedGroups.isEmpty)
+        #expect(s.rows.compactMap(\.pid).count == 14)
+        press(&s, .char("*"))  // all open: all close
+        #expect(s.openSessions.isEmpty)
+        #expect(s.rows.allSatisfy { if case .session = $0.key { return true }; return false })
+        s.select(.session(1000))
+        press(&s, .char("-"))
+        #expect(!s.openSessions.contains(1000))
     }
 
     @Test func resizeAndTooSmall() {

@@ -75,7 +75,8 @@ public struct SignalMemberResult: Hashable, Sendable {
         let who = "pid \(identity.pid)" + (command.isEmpty ? "" : " (\(command))")
         let name = Signals.name(of: signal)
         switch outcome {
-        case .sent: return "sent SIG\(name) to \(who)"
+        // Signal 0 is a probe (kill(2): "error checking is still performed"): nothing is sent.
+        case .sent: return signal == 0 ? "\(who) exists" : "sent SIG\(name) to \(who)"
         case .vanished: return "\(who): no such process (it has exited)"
         case .denied: return "\(who): permission denied"
         case .recycled(let t):

@@ -70,7 +70,9 @@ public enum Signals {
     }
 
     /// Parses `HUP`, `SIGHUP`, `hup`, `1`, `RTMIN+2`, `SIGRTMAX-1`. Nil when unknown.
-    public static func number(named text: String) -> Int32? {
+    public static func number(named raw: String) -> Int32? {
+        // `-9` and `-KILL` as kill(1) spells them.
+        let text = raw.hasPrefix("-") && raw.count > 1 ? String(raw.dropFirst()) : raw
         if let n = Int32(text) { return (0...64).contains(n) ? n : nil }
         var t = text.uppercased()
         if t.hasPrefix("SIG") { t.removeFirst(3) }

@@ -76,10 +76,33 @@ public struct Snapshot: Sendable {
     }
 
     public func process(_ pid: Int32) -> ProcessInfo? { processes[pid] }
-    public func session(_ sid: Int32) -> Session? { sessions.first { $0.sid == sid } }
+    /// Where each session and group sits in `sessions`, so lookups by sid and pgid do not
+    /// walk every session (10 000 processes in 200 sessions: every row asks).
+    var sessionIndex: [Int32: Int] = [:]
+    var groupIndex: [Int32: (session: Int, group: Int)] = [:]
+
+    public func session(_ sid: Int32) -> Session? {
+        if let i = sessionIndex[sid], i < sessions.count, sessions[i].sid == sid { return sessions[i] }
+        if sessionIndex[sid] == nil && sessionIndex.count == sessions.count { return nil }
+        return sessions.first { $0.sid == sid }  // changed since indexed
+    }
     public func group(_ pgid: Int32) -> ProcessGroup? {
+        if let (i, j) = groupIndex[pgid], i < sessions.count, j < sessions[i].groups.count,
+           sessions[i].groups[j].pgid == pgid { return sessions[i].groups[j] }
+        if groupIndex[pgid] == nil && sessionIndex.count == sessions.count && !sessions.isEmpty { return nil }
         for s in sessions { if let g = s.groups.first(where: { $0.pgid == pgid }) { return g } }
         return nil
+    }
+
+    /// Rebuilds the sid / pgid indexes after `sessions` changed.
+    public mutating func reindex() {
+        sessionIndex = [:]
+        groupIndex = [:]
+        sessionIndex.reserveCapacity(sessions.count)
+        for (i, s) in sessions.enumerated() {
+            sessionIndex[s.sid] = i
+            for (j, g) in s.groups.enumerated() { groupIndex[g.pgid] = (i, j) }
+        }
     }
 
     /// Builds sessions, groups and the child lists from `processes`.
@@ -133,6 +156,7 @@ public struct Snapshot: Sendable {
         }
         out.sort { $0.sid < $1.sid }
         sessions = out
+        reindex()
     }
 
     /// The session sessiontop runs in.
@@ -165,6 +189,21 @@ public struct Snapshot: Sendable {
             if !members.contains(parent) || parent == pid { walk(from: pid) }
         }
         for pid in group.members where !visited.contains(pid) { walk(from: pid) }
+        return out
+    }
+}
+
+extension ProcessGroup {
+    /// How a group is labelled everywhere (the tree, the detail view, `snapshot`):
+    /// `foreground` / `background` / `no terminal`, then `stopped`, `orphaned`, `leader gone`.
+    /// A session leader's own group always counts as orphaned (the leader's parent is in
+    /// another session, kernel/exit.c will_become_orphaned_pgrp), so it is not said there.
+    public func labels(in session: Session?) -> [String] {
+        var out: [String] = []
+        if session?.tty == nil { out.append("no terminal") } else { out.append(isForeground ? "foreground" : "background") }
+        if hasStopped { out.append("stopped") }
+        if isOrphaned && pgid != sid { out.append("orphaned") }
+        if !leaderPresent { out.append("leader gone") }
         return out
     }
 }

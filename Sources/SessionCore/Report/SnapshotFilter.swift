@@ -22,13 +22,16 @@ public struct SnapshotFilter: Sendable {
         case noSuchSession(Int32)
         case noSuchTTY(String)
         case noSuchUser(String)
+        /// A real user with no process in the sessions chosen.
+        case nothingMatched(user: String)
         public var description: String {
             switch self {
             case .noSuchProcess(let p): return "no process with pid \(p)"
             case .kernelThread(let p): return "pid \(p) is a kernel thread: it belongs to no user session"
             case .noSuchSession(let s): return "no session with sid \(s)"
             case .noSuchTTY(let t): return "no session has \(t) as its controlling terminal"
-            case .noSuchUser(let u): return "no user named \(u)"
+            case .noSuchUser(let u): return UInt32(u) != nil ? "no such user: uid \(u)" : "no user named \(u)"
+            case .nothingMatched(let u): return "nothing matched: no process of user \(u) here"
             }
         }
     }
@@ -59,8 +62,10 @@ public struct SnapshotFilter: Sendable {
             sessions = sessions.filter { $0.tty == want }
         }
         if let user {
-            let known = snapshot.processes.values.contains { $0.user == user } || getpwnam(user) != nil
-                || UInt32(user) != nil
+            // A uid is a user when the password database or a process has it (a bare number
+            // names no one otherwise).
+            let known = snapshot.processes.values.contains { $0.user == user || String($0.uid) == user }
+                || getpwnam(user) != nil || UInt32(user).map { getpwuid($0) != nil } == true
             guard known else { throw .noSuchUser(user) }
             sessions = sessions.compactMap { s in
                 var s = s
@@ -74,6 +79,7 @@ public struct SnapshotFilter: Sendable {
                 }
                 return s.groups.isEmpty ? nil : s
             }
+            if sessions.isEmpty { throw .nothingMatched(user: user) }
         }
         return sessions
     }

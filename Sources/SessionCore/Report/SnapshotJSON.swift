@@ -92,6 +92,7 @@ public enum SnapshotJSON {
                             case .known(let info):
                                 w.key("flags"); w.string(Self.octal(info.flags, width: 7))
                                 w.key("pos"); w.int(info.position)
+                                w.key("open_flags"); w.string(OpenFlags.names(info.flags))
                             case .unknown(.notRead): break
                             case .unknown(let why):
                                 w.key("flags"); w.null()

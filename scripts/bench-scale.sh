@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Issue 11's scale benchmark: the live inspector against htop with 10 000 processes in 200
+# sessions, both at the same refresh (1.5 s), side by side in one tmux server.
+#
+#   scripts/bench-scale.sh [seconds] [sessions] [per-session] [keys]
+#
+# Default 20 s, 200 sessions x (1 leader + 49 sleeps) = 10 000 processes, 40 key presses.
+#  1. key press to draw: tmux send-keys Down at a recorded time; sessiontop writes the wall
+#     clock time of each frame it draws after input (SESSIONTOP_KEY_DRAWN_FILE); latency =
+#     drawn - sent, one key every 0.25 s (so some land during a scan), median / p90 / max;
+#  2. CPU: sessiontop and `htop -d 15` together for SECONDS; utime + stime from /proc/<pid>/stat.
+# Every process it starts is killed by pid on exit: each leader's whole group (kill -KILL -pgid),
+# then each leader, then the tmux server; it checks that none of them is left.
+set -euo pipefail
+DURATION=${1:-20}
+SESSIONS=${2:-200}
+PER=${3:-49}
+KEYS=${4:-40}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${SESSIONTOP_BIN:-$ROOT/.build/release/sessiontop}
+[ -x "$BIN" ] || { echo "bench-scale: build first: swift build -c release --static-swift-stdlib --product sessiontop" >&2; exit 1; }
+command -v htop >/dev/null || { echo "bench-scale: htop is not installed (apt-get install htop)" >&2; exit 1; }
+WORK=$(mktemp -d /tmp/bench-scale.XXXXXX)
+SOCK=bench-scale-$$
+TMUX_CMD=(env -u TMUX tmux -L "$SOCK" -f /dev/null)
+LEADERS=()
+LOAD=()  # every load process, by pid
+CLK=$(getconf CLK_TCK)
+
+cleanup() {
+    local server
+    server=$("${TMUX_CMD[@]}" display-message -p '#{pid}' 2>/dev/null || true)
+    "${TMUX_CMD[@]}" kill-server 2>/dev/null || true
+    [ -n "$server" ] && kill -KILL "$server" 2>/dev/null || true
+    for pid in "${LEADERS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    for pid in "${LOAD[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    # Any sleep forked after the pids were listed is still in its leader's group.
+    for pid in "${LEADERS[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+    for pid in "${LEADERS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    local left=0
+    for pid in "${LEADERS[@]}"; do left=$((left + $(pgrep -g "$pid" -c || true))); done
+    echo "cleanup: $left load processes left"
+    rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+# The load: each leader is `sh` in a new session (setsid execs it: $! is the sid and pgid).
+for _ in $(seq "$SESSIONS"); do
+    setsid sh -c "for i in \$(seq $PER); do sleep 100000 & done; wait" </dev/null >/dev/null 2>&1 &
+    LEADERS+=("$!")
+done
+want=$((SESSIONS * (PER + 1)))
+have=0
+for _ in $(seq 300); do
+    have=0
+    for pid in "${LEADERS[@]}"; do have=$((have + $(pgrep -g "$pid" -c || true))); done
+    [ "$have" -ge "$want" ] && break
+    sleep 0.1
+done
+for pid in "${LEADERS[@]}"; do LOAD+=($(pgrep -g "$pid" || true)); done
+total=$( (ls -d /proc/[0-9]* 2>/dev/null || true) | wc -l)
+echo "load: $have processes in $SESSIONS sessions (machine total: $total)"
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+"${TMUX_CMD[@]}" new-session -d -s bench -x 100 -y 30 \
+    "exec env LANG=C.UTF-8 SWIFT_BACKTRACE=interactive=no SESSIONTOP_KEY_DRAWN_FILE=$WORK/drawn $BIN -d 1.5"
+"${TMUX_CMD[@]}" new-window -d -t bench -n htop "exec htop -d 15"
+sleep 4  # both past their start-up and first full scans
+st_pid=$("${TMUX_CMD[@]}" display-message -p -t bench:0 '#{pane_pid}')
+htop_pid=$("${TMUX_CMD[@]}" display-message -p -t bench:htop '#{pane_pid}')
+
+# 1. Key press to draw.
+: > "$WORK/drawn"
+lat=()
+for k in $(seq "$KEYS"); do
+    before=$(wc -l < "$WORK/drawn")
+    sent=$(date +%s%N)
+    "${TMUX_CMD[@]}" send-keys -t bench:0 $([ $((k % 2)) = 0 ] && echo Down || echo Up)
+    for _ in $(seq 400); do [ "$(wc -l < "$WORK/drawn")" -gt "$before" ] && break; sleep 0.005; done
+    drawn=$(sed -n "$((before + 1))p" "$WORK/drawn")
+    [ -n "$drawn" ] && lat+=($(( (drawn - sent) / 1000000 )))
+    sleep 0.25
+done
+sorted=($(printf '%s\n' "${lat[@]}" | sort -n))
+n=${#sorted[@]}
+echo "key press to draw (ms), $n keys: median ${sorted[$((n / 2))]}  p90 ${sorted[$((n * 9 / 10))]}  max ${sorted[$((n - 1))]}"
+
+# 2. CPU side by side.
+st0=$(cpu_ticks "$st_pid"); h0=$(cpu_ticks "$htop_pid")
+sleep "$DURATION"
+st1=$(cpu_ticks "$st_pid"); h1=$(cpu_ticks "$htop_pid")
+st_rss=$(awk '/VmRSS/ { print $2 }' "/proc/$st_pid/status")
+h_rss=$(awk '/VmRSS/ { print $2 }' "/proc/$htop_pid/status")
+st=$((st1 - st0)); h=$((h1 - h0))
+awk -v st="$st" -v h="$h" -v clk="$CLK" -v d="$DURATION" -v sr="$st_rss" -v hr="$h_rss" 'BEGIN {
+    printf "CPU over %d s: sessiontop %.2f s (%.1f%% of a core, RSS %d MB), htop -d 15 %.2f s (%.1f%%, RSS %d MB)\n",
+        d, st / clk, 100 * st / clk / d, sr / 1024, h / clk, 100 * h / clk / d, hr / 1024
+    if (h > 0) printf "ratio sessiontop / htop = %.2f (target: at most 0.30)\n", st / h
+}'
