@@ -157,4 +157,77 @@ struct DetachInPlaceTests {
         try d.hangUp(.exit)
         #expect(DetachLab.aliveRunning(p), "died on bash's exit: \(tail(d.lab.output))")
     }
+
+    /// Blocked in poll (timeout), a futex wait (timeout) and wait4 (a child that ends after
+    /// 2 s): each call goes on as if nothing happened, its total time unchanged.
+    @Test(arguments: [
+        ("poll", "import select, os\nr, w = os.pipe()\np = select.poll()\np.register(r, select.POLLIN)\nt = time.monotonic()\np.poll(2000)\n"),
+        ("futex", "import threading\ne = threading.Event()\nt = time.monotonic()\ne.wait(2.0)\n"),
+        ("wait4", "import os, subprocess\nc = subprocess.Popen(['sleep', '2'])\nt = time.monotonic()\nos.waitpid(c.pid, 0)\n"),
+    ])
+    func blockedCallsKeepTheirTime(_ kind: String, _ body: String) throws {
+        let d = try DetachLab(.bash)
+        try d.start()
+        let py = try d.script("\(kind).py", "import time\n" + body + "print('took %.3f' % (time.monotonic() - t), flush=True)\ntime.sleep(1000)\n")
+        d.lab.type("python3 \(py) \(d.marker)")
+        let p = try d.waitForJob()[0]
+        usleep(400_000)
+        let r = try d.detach([String(p.pid), "--only-this", "--json"])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        let nr = ["poll": 7, "futex": 202, "wait4": 61][kind]!
+        #expect(r.stdout.contains("\"interrupted_syscall\":\(nr)"), "stopped in \(kind) (\(nr)): \(r.stdout.prefix(600))")
+        #expect(waitUntil(timeout: 4) { d.log.contains("took") }, "log: \(d.log)")
+        let took = d.log.split(whereSeparator: { $0 == " " || $0 == "\n" }).last.flatMap { Double(String($0)) } ?? 0
+        #expect(took >= 1.95 && took < 2.15, "\(kind) took \(took) s for 2.0")
+        #expect(DetachLab.aliveRunning(p))
+    }
+
+    /// Signals that arrive while the engine holds the target stopped are re-delivered after it
+    /// lets go: the handler counts each kind once.
+    @Test func signalsDuringTheInjectionAreRedelivered() throws {
+        let d = try DetachLab(.bash)
+        try d.start()
+        let py = try d.script("sigs.py", "import signal, time\nseen = []\nsignal.signal(signal.SIGUSR1, lambda s, f: seen.append('USR1'))\nsignal.signal(signal.SIGUSR2, lambda s, f: seen.append('USR2'))\nwhile True:\n    time.sleep(0.1)\n    if seen:\n        print('got', ' '.join(sorted(seen)), flush=True)\n        seen.clear()\n")
+        d.lab.type("python3 \(py) \(d.marker)")
+        let p = try d.waitForJob()[0]
+        usleep(300_000)
+        let devnull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(devnull) }
+        var env = Processes.defaultEnvironment()
+        env.append("SESSIONTOP_DETACH_TEST_PAUSE_MS=800")
+        let out = d.lab.home + "/cli.json"
+        let outFD = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let cli = try Processes.spawn([PackagePaths.binary, "detach", String(p.pid), "--yes", "--json", "--log", d.logPath]) {
+            $0.environment = env
+            $0.fileDescriptors = [(0, devnull), (1, outFD), (2, outFD)]
+        }
+        close(outFD)
+        let stopped = waitUntil(timeout: 5) { d.lab.pump(0.01); return DetachLab.status(p.pid, "State") == "t" }
+        kill(p.pid, SIGUSR1)
+        kill(p.pid, SIGUSR2)
+        let status = Processes.reap(cli)
+        #expect(stopped)
+        #expect(Processes.exitCode(status) == 0, "\(Files.read(out) ?? "")")
+        #expect(Files.read(out)?.contains("\"signals_redelivered\":[") ?? false)
+        #expect(waitUntil(timeout: 3) { d.log.contains("got USR1 USR2") }, "log: \(d.log) cli: \(Files.read(out) ?? "")")
+        #expect(DetachLab.aliveRunning(p))
+    }
+
+    /// The research note's [derived] claim about the group move (§3.3), checked: after the move
+    /// (default for a running job) the old job id names an empty group, so the shell's
+    /// killpg(job) and the terminal's foreground-group SIGHUP reach no member.
+    @Test func oldGroupIsEmptyAfterTheMove() throws {
+        let d = try DetachLab(.bash)
+        try d.start()
+        d.lab.type("sleep \(d.marker) | sleep \(d.marker)")
+        let job = try d.waitForJob(count: 2)
+        let old = job[0].pgid
+        let r = try d.detach([String(job[0].pid)])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        // kill(-old, 0): ESRCH when no process is left in the group.
+        #expect(kill(-old, 0) == -1 && errno == ESRCH, "group \(old) still has members")
+        kill(-old, SIGTERM)
+        usleep(200_000)
+        for p in job { #expect(DetachLab.aliveRunning(p)) }
+    }
 }
