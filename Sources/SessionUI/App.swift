@@ -98,6 +98,8 @@ public enum App {
         if let kind = getenv("SESSIONTOP_SELFTEST") { cc_selftest_crash(kind) }
 
         var nextScan = monotonic()  // the full details right after the first frame
+        // Scans run on their own thread when they can (keys are drawn while /proc is read).
+        let scanner = BackgroundScanner(root: options.procRoot, configRoot: options.configRoot)
         var cursor = 0
         var exitCode: Int32 = 0
 
@@ -122,12 +124,14 @@ public enum App {
 
         loop: while true {
             let now = monotonic()
-            let wait = max(0, Int32(((nextScan - now) * 1000).rounded(.up)))
+            // While a scan runs, its wake byte ends the wait; a second at most either way.
+            let wait = scanner?.busy == true ? 1000 : Int32(max(0, min(1000, ((nextScan - now) * 1000).rounded(.up))))
             // poll(2) skips negative fds.
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: quitFD, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: actions.wakeFD, events: Int16(POLLIN), revents: 0)]
-            let n = poll(&fds, 3, wait)
+                       pollfd(fd: actions.wakeFD, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: scanner?.wakeFD ?? -1, events: Int16(POLLIN), revents: 0)]
+            let n = poll(&fds, 4, wait)
             var dirty = false
             var input = false
             if n > 0 && fds[1].revents & Int16(POLLIN) != 0 {
@@ -150,14 +154,26 @@ public enum App {
             }
             // Paused: no scans at all (r asks for one).
             if state.paused && !state.refreshRequested && monotonic() >= nextScan { nextScan = monotonic() + state.interval }
-            if monotonic() >= nextScan {
+            if let new = scanner?.take() {
+                snap = new
+                _ = update(&state, .snapshot(snap, now: monotonic()))
+                nextScan = min(nextScan, monotonic() + state.interval)
+                dirty = true
+            }
+            if monotonic() >= nextScan && scanner?.busy != true {
                 var opts = ScanOptions(details: .refresh(detailPids(state, cursor: &cursor), previous: snap))
                 opts.statusWithDetails = true
                 if state.detailOpen || state.detailFull, let p = state.selectedProcess { opts.fdInfoFor = [p.pid] }
-                snap = reader.snapshot(options: opts)
-                _ = update(&state, .snapshot(snap, now: monotonic()))
-                nextScan = monotonic() + state.interval
-                dirty = true
+                if let scanner {
+                    scanner.request(opts)
+                    // The next one is timed from when this one arrives (or r asks sooner).
+                    nextScan = .greatestFiniteMagnitude
+                } else {
+                    snap = reader.snapshot(options: opts)
+                    _ = update(&state, .snapshot(snap, now: monotonic()))
+                    nextScan = monotonic() + state.interval
+                    dirty = true
+                }
             }
             if dirty {
                 render(state, into: &screen)
