@@ -17,6 +17,9 @@ public struct AppOptions: Sendable {
     /// When set, the wall-clock time (ns since the epoch) of every frame drawn after input is
     /// appended here (`SESSIONTOP_KEY_DRAWN_FILE`, for the key-press-to-draw benchmark).
     public var keyDrawnFile: String?
+    /// When set, one line per applied scan is appended: apply, render, scan CPU (µs), processes
+    /// (`SESSIONTOP_TIMING_FILE`, for the benchmark's breakdown).
+    public var timingFile: String?
     /// `-d` was given: it wins over the saved setup's interval.
     public var intervalGiven = false
     /// `-p PID,…`, `-u USER` (as a uid), `--sid S`: only these are listed.
@@ -156,7 +159,15 @@ public enum App {
             if state.paused && !state.refreshRequested && monotonic() >= nextScan { nextScan = monotonic() + state.interval }
             if let new = scanner?.take() {
                 snap = new
+                let t0 = monotonic()
                 _ = update(&state, .snapshot(snap, now: monotonic()))
+                if let path = options.timingFile {
+                    let t1 = monotonic()
+                    render(state, into: &screen)
+                    let t2 = monotonic()
+                    let scanCPU = Int((scanner?.lastScanCPU ?? 0) * 1e6)
+                    appendLine(path, "apply_us=\(Int((t1 - t0) * 1e6)) render_us=\(Int((t2 - t1) * 1e6)) scan_cpu_us=\(scanCPU) processes=\(snap.processes.count)")
+                }
                 nextScan = min(nextScan, monotonic() + state.interval)
                 dirty = true
             }
@@ -218,7 +229,11 @@ public enum App {
     static func appendTimestamp(_ path: String) {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        let text = "\(Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))\n"
+        appendLine(path, "\(Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))")
+    }
+
+    static func appendLine(_ path: String, _ line: String) {
+        let text = line + "\n"
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { return }
         _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }

@@ -1,3 +1,4 @@
+@preconcurrency import CCurses
 import SessionCore
 #if canImport(Glibc)
 import Glibc
@@ -18,6 +19,9 @@ final class BackgroundScanner: @unchecked Sendable {
     private var result: Snapshot?
     /// A scan was asked for and its snapshot not taken yet (the host's thread only).
     private(set) var busy = false
+    /// How long the last scan took (seconds on the worker's thread CPU clock: its own cost).
+    private(set) var lastScanCPU: Double = 0
+    private var scanCPU: Double = 0
 
     /// nil when the reader, the pipe or the thread cannot be had: the host scans inline then.
     init?(root: String, configRoot: String) {
@@ -72,21 +76,34 @@ final class BackgroundScanner: @unchecked Sendable {
         pthread_mutex_lock(mutex)
         let r = result
         result = nil
+        if r != nil { lastScanCPU = scanCPU }
         pthread_mutex_unlock(mutex)
         if r != nil { busy = false }
         return r
     }
 
+    static func threadCPU() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
     private func loop() {
+        // Below the UI thread (nice is per thread on Linux, setpriority(2) NOTES; the scan's
+        // helper thread inherits it): on a busy machine a key is drawn before the scan goes on.
+        _ = cc_nice_this_thread(10)
         while true {
             pthread_mutex_lock(mutex)
             while pending == nil { pthread_cond_wait(cond, mutex) }
             let options = pending!
             pending = nil
             pthread_mutex_unlock(mutex)
+            let c0 = Self.threadCPU()
             let snap = reader.snapshot(options: options)
+            let c1 = Self.threadCPU()
             pthread_mutex_lock(mutex)
             result = snap
+            scanCPU = c1 - c0
             pthread_mutex_unlock(mutex)
             var b: UInt8 = 1
             _ = write(wakeWriteFD, &b, 1)
