@@ -94,6 +94,12 @@ latency() {
 # From just before `tmux send-keys` starts: tmux's own client start-up is in the figure.
 echo "key press to draw (ms): $(latency "$WORK/sent")"
 
+# Optional: where sessiontop's CPU goes (BENCH_PERF=FILE: perf report of 10 s, written there).
+if [ -n "${BENCH_PERF:-}" ] && command -v perf >/dev/null; then
+    perf record -q -F 499 -g -p "$st_pid" -o "$WORK/perf.data" -- sleep 10 >/dev/null 2>&1 || true
+    perf report -q --stdio --no-children -i "$WORK/perf.data" --percent-limit 1.5 > "$BENCH_PERF" 2>/dev/null || true
+fi
+
 # 2. CPU side by side.
 st0=$(cpu_ticks "$st_pid"); h0=$(cpu_ticks "$htop_pid")
 sleep "$DURATION"
