@@ -37,12 +37,20 @@ cleanup() {
     # Any sleep forked after the pids were listed is still in its leader's group.
     for pid in "${LEADERS[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
     for pid in "${LEADERS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    local left=0
-    for pid in "${LEADERS[@]}"; do left=$((left + $(pgrep -g "$pid" -c || true))); done
+    # Killed is not yet gone: wait (5 s at most) until none is listed.
+    local left
+    for _ in $(seq 50); do left=$(members | wc -l); [ "$left" = 0 ] && break; sleep 0.1; done
     echo "cleanup: $left load processes left"
     rm -rf "$WORK"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap "exit 130" INT TERM
+
+# Pids of every process in one of the leaders' groups: one ps call, not one per leader.
+members() {
+    printf '%s\n' "${LEADERS[@]}" > "$WORK/leaders"
+    ps -e -o pid=,pgid= | awk 'NR == FNR { l[$1] = 1; next } ($2 in l) { print $1 }' "$WORK/leaders" -
+}
 
 # The load: each leader is `sh` in a new session (setsid execs it: $! is the sid and pgid).
 for _ in $(seq "$SESSIONS"); do
@@ -52,39 +60,45 @@ done
 want=$((SESSIONS * (PER + 1)))
 have=0
 for _ in $(seq 300); do
-    have=0
-    for pid in "${LEADERS[@]}"; do have=$((have + $(pgrep -g "$pid" -c || true))); done
+    have=$(members | wc -l)
     [ "$have" -ge "$want" ] && break
-    sleep 0.1
+    sleep 0.2
 done
-for pid in "${LEADERS[@]}"; do LOAD+=($(pgrep -g "$pid" || true)); done
+LOAD=($(members))
 total=$( (ls -d /proc/[0-9]* 2>/dev/null || true) | wc -l)
 echo "load: $have processes in $SESSIONS sessions (machine total: $total)"
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 "${TMUX_CMD[@]}" new-session -d -s bench -x 100 -y 30 \
-    "exec env LANG=C.UTF-8 SWIFT_BACKTRACE=interactive=no SESSIONTOP_KEY_DRAWN_FILE=$WORK/drawn $BIN -d 1.5"
+    "exec env LANG=C.UTF-8 SWIFT_BACKTRACE=interactive=no SESSIONTOP_KEY_DRAWN_FILE=$WORK/drawn SESSIONTOP_TIMING_FILE=$WORK/timing $BIN -d 1.5"
 "${TMUX_CMD[@]}" new-window -d -t bench -n htop "exec htop -d 15"
 sleep 4  # both past their start-up and first full scans
 st_pid=$("${TMUX_CMD[@]}" display-message -p -t bench:0 '#{pane_pid}')
 htop_pid=$("${TMUX_CMD[@]}" display-message -p -t bench:htop '#{pane_pid}')
 
-# 1. Key press to draw.
+# 1. Key press to draw: keys 0.3 s apart (so some land while a scan runs); each latency is
+# the first frame drawn after the key's send time.
 : > "$WORK/drawn"
-lat=()
+: > "$WORK/sent"
 for k in $(seq "$KEYS"); do
-    before=$(wc -l < "$WORK/drawn")
-    sent=$(date +%s%N)
+    date +%s%N >> "$WORK/sent"
     "${TMUX_CMD[@]}" send-keys -t bench:0 $([ $((k % 2)) = 0 ] && echo Down || echo Up)
-    for _ in $(seq 400); do [ "$(wc -l < "$WORK/drawn")" -gt "$before" ] && break; sleep 0.005; done
-    drawn=$(sed -n "$((before + 1))p" "$WORK/drawn")
-    [ -n "$drawn" ] && lat+=($(( (drawn - sent) / 1000000 )))
-    sleep 0.25
+    sleep 0.3
 done
-sorted=($(printf '%s\n' "${lat[@]}" | sort -n))
-n=${#sorted[@]}
-echo "key press to draw (ms), $n keys: median ${sorted[$((n / 2))]}  p90 ${sorted[$((n * 9 / 10))]}  max ${sorted[$((n - 1))]}"
+sleep 0.5
+latency() {
+    awk 'NR == FNR { d[++n] = $1; next } { s = $1; for (i = 1; i <= n; i++) if (d[i] >= s) { print int((d[i] - s) / 1000000); break } }' \
+        "$WORK/drawn" "$1" | sort -n | awk '{ a[NR] = $1 } END { if (NR) printf "%d keys: median %d  p90 %d  max %d", NR, a[int((NR + 1) / 2)], a[int(NR * 0.9 + 0.5)], a[NR] }'
+}
+# From just before `tmux send-keys` starts: tmux's own client start-up is in the figure.
+echo "key press to draw (ms): $(latency "$WORK/sent")"
+
+# Optional: where sessiontop's CPU goes (BENCH_PERF=FILE: perf report of 10 s, written there).
+if [ -n "${BENCH_PERF:-}" ] && command -v perf >/dev/null; then
+    perf record -q -F 499 -g -p "$st_pid" -o "$WORK/perf.data" -- sleep 10 >/dev/null 2>&1 || true
+    perf report -q --stdio --no-children -i "$WORK/perf.data" --percent-limit 1.5 > "$BENCH_PERF" 2>/dev/null || true
+fi
 
 # 2. CPU side by side.
 st0=$(cpu_ticks "$st_pid"); h0=$(cpu_ticks "$htop_pid")
@@ -98,3 +112,8 @@ awk -v st="$st" -v h="$h" -v clk="$CLK" -v d="$DURATION" -v sr="$st_rss" -v hr="
         d, st / clk, 100 * st / clk / d, sr / 1024, h / clk, 100 * h / clk / d, hr / 1024
     if (h > 0) printf "ratio sessiontop / htop = %.2f (target: at most 0.30)\n", st / h
 }'
+# Where sessiontop's time goes, per applied scan (medians): the UI thread's apply and render,
+# the scanning thread's CPU.
+for k in apply_us render_us scan_cpu_us; do
+    tr ' ' '\n' < "$WORK/timing" | sed -n "s/^$k=//p" | sort -n | awk -v k="$k" '{ a[NR] = $1 } END { if (NR) printf "%s median %d (%d scans)\n", k, a[int((NR + 1) / 2)], NR }'
+done

@@ -1,4 +1,6 @@
 #include "CCurses.h"
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <string.h>
 #include <termios.h>
@@ -99,3 +101,8 @@ void cc_clear_to_eol(int y, int x) {
 void cc_refresh(void) { refresh(); }
 
 void cc_clear_all(void) { clearok(curscr, TRUE); }
+
+int cc_nice_this_thread(int nice) {
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    return setpriority(PRIO_PROCESS, (id_t)tid, nice);
+}

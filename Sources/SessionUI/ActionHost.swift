@@ -80,6 +80,30 @@ final class ActionHost: @unchecked Sendable {
         case .sendSignalEach(let ids, let sig):
             guard let sender else { return .actionFailed("signals act on the live /proc only: nothing sent") }
             return .signalsSent(ids.map { sender.send(sig, to: .process($0), force: false) })
+        case .relaunchEach(let ids, let via):
+            guard let sender else { return .actionFailed("detach acts on the live /proc only") }
+            var lines: [String] = []
+            var started = 0
+            for id in ids {
+                var o = RelaunchOptions()
+                o.via = via
+                guard sender.identity(of: id.pid) == id else { lines.append("pid \(id.pid) has exited: nothing started"); continue }
+                let plan: RelaunchPlan
+                do { plan = try Relauncher.plan(pid: id.pid, options: o, reader: reader, snapshot: snapshot) } catch {
+                    lines.append("pid \(id.pid): \(error.description)")
+                    continue
+                }
+                guard plan.original == id else { lines.append("pid \(id.pid) now names another process: nothing done"); continue }
+                do {
+                    let new = try Relauncher.start(plan)
+                    started += 1
+                    lines.append("pid \(id.pid) → " + (new.map { "pid \($0)" } ?? "started"))
+                    if plan.endOriginal { endInBackground(plan, newPid: new) }
+                } catch {
+                    lines.append("pid \(id.pid): detach failed: \(error.description); left running")
+                }
+            }
+            return .relaunchedEach(started: started, lines: lines)
         case .saveConfig(let text):
             return .configSaved(Self.saveConfig(text))
         }

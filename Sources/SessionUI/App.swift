@@ -17,6 +17,9 @@ public struct AppOptions: Sendable {
     /// When set, the wall-clock time (ns since the epoch) of every frame drawn after input is
     /// appended here (`SESSIONTOP_KEY_DRAWN_FILE`, for the key-press-to-draw benchmark).
     public var keyDrawnFile: String?
+    /// When set, one line per applied scan is appended: apply, render, scan CPU (µs), processes
+    /// (`SESSIONTOP_TIMING_FILE`, for the benchmark's breakdown).
+    public var timingFile: String?
     /// `-d` was given: it wins over the saved setup's interval.
     public var intervalGiven = false
     /// `-p PID,…`, `-u USER` (as a uid), `--sid S`: only these are listed.
@@ -98,6 +101,8 @@ public enum App {
         if let kind = getenv("SESSIONTOP_SELFTEST") { cc_selftest_crash(kind) }
 
         var nextScan = monotonic()  // the full details right after the first frame
+        // Scans run on their own thread when they can (keys are drawn while /proc is read).
+        let scanner = BackgroundScanner(root: options.procRoot, configRoot: options.configRoot)
         var cursor = 0
         var exitCode: Int32 = 0
 
@@ -122,12 +127,14 @@ public enum App {
 
         loop: while true {
             let now = monotonic()
-            let wait = max(0, Int32(((nextScan - now) * 1000).rounded(.up)))
+            // While a scan runs, its wake byte ends the wait; a second at most either way.
+            let wait = scanner?.busy == true ? 1000 : Int32(max(0, min(1000, ((nextScan - now) * 1000).rounded(.up))))
             // poll(2) skips negative fds.
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: quitFD, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: actions.wakeFD, events: Int16(POLLIN), revents: 0)]
-            let n = poll(&fds, 3, wait)
+                       pollfd(fd: actions.wakeFD, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: scanner?.wakeFD ?? -1, events: Int16(POLLIN), revents: 0)]
+            let n = poll(&fds, 4, wait)
             var dirty = false
             var input = false
             if n > 0 && fds[1].revents & Int16(POLLIN) != 0 {
@@ -150,14 +157,34 @@ public enum App {
             }
             // Paused: no scans at all (r asks for one).
             if state.paused && !state.refreshRequested && monotonic() >= nextScan { nextScan = monotonic() + state.interval }
-            if monotonic() >= nextScan {
+            if let new = scanner?.take() {
+                snap = new
+                let t0 = monotonic()
+                _ = update(&state, .snapshot(snap, now: monotonic()))
+                if let path = options.timingFile {
+                    let t1 = monotonic()
+                    render(state, into: &screen)
+                    let t2 = monotonic()
+                    let scanCPU = Int((scanner?.lastScanCPU ?? 0) * 1e6)
+                    appendLine(path, "apply_us=\(Int((t1 - t0) * 1e6)) render_us=\(Int((t2 - t1) * 1e6)) scan_cpu_us=\(scanCPU) processes=\(snap.processes.count)")
+                }
+                nextScan = min(nextScan, monotonic() + state.interval)
+                dirty = true
+            }
+            if monotonic() >= nextScan && scanner?.busy != true {
                 var opts = ScanOptions(details: .refresh(detailPids(state, cursor: &cursor), previous: snap))
                 opts.statusWithDetails = true
                 if state.detailOpen || state.detailFull, let p = state.selectedProcess { opts.fdInfoFor = [p.pid] }
-                snap = reader.snapshot(options: opts)
-                _ = update(&state, .snapshot(snap, now: monotonic()))
-                nextScan = monotonic() + state.interval
-                dirty = true
+                if let scanner {
+                    scanner.request(opts)
+                    // The next one is timed from when this one arrives (or r asks sooner).
+                    nextScan = .greatestFiniteMagnitude
+                } else {
+                    snap = reader.snapshot(options: opts)
+                    _ = update(&state, .snapshot(snap, now: monotonic()))
+                    nextScan = monotonic() + state.interval
+                    dirty = true
+                }
             }
             if dirty {
                 render(state, into: &screen)
@@ -202,7 +229,11 @@ public enum App {
     static func appendTimestamp(_ path: String) {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        let text = "\(Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))\n"
+        appendLine(path, "\(Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))")
+    }
+
+    static func appendLine(_ path: String, _ line: String) {
+        let text = line + "\n"
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { return }
         _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }

@@ -34,6 +34,8 @@ public enum AppEvent: Sendable {
     case signalsSent([SignalReport])
     /// What saving the setup did (the path, or why not), for the status line.
     case configSaved(String)
+    /// One line per tagged process relaunched (or why not), and how many started.
+    case relaunchedEach(started: Int, lines: [String])
 }
 
 /// What the host must do after an update: the only side effects the app asks for.
@@ -59,6 +61,9 @@ public enum Effect: Hashable, Sendable {
     case sendSignalEach([ProcessIdentity], signal: Int32)
     /// Write the setup (columns, interval, colours) to `$XDG_CONFIG_HOME/sessiontop/config`.
     case saveConfig(String)
+    /// Relaunch each of these detached (plan, start, end the original, as `D` does for one);
+    /// the host answers `.relaunchedEach`.
+    case relaunchEach([ProcessIdentity], via: RelaunchVia)
 }
 
 /// A dialog over the list; keys go to it first.
@@ -72,6 +77,8 @@ public enum Dialog: Hashable, Sendable {
     /// `k` with tagged processes: one signal for each of them.
     case signalMenuTagged(targets: [ProcessIdentity], index: Int, typed: String)
     case confirmSignalTagged(targets: [ProcessIdentity], signal: Int32)
+    /// `D` with tagged processes: relaunch each detached (daemonize, or v: tmux); y / n.
+    case detachTagged(targets: [ProcessIdentity], via: RelaunchVia)
 }
 
 public enum ViewMode: String, Sendable { case tree, table }

@@ -15,10 +15,36 @@ extension Renderer {
             var info: [Span] = [(taggedLine(ids), st(.dim))]
             if let hint = state.taggedRefusal(ids) { info = [(hint, st(.warning)), (" ", .plain)] + info }
             drawSignalMenu(&s, title: "Signal \(plural(ids.count, "tagged process"))", info: info, index: index, top: top, bottom: bottom)
+        case .detachTagged(let ids, let via):
+            drawDetachTagged(&s, ids, via: via, top: top, bottom: bottom)
         case .confirmSignalTagged(let ids, let sig):
             drawConfirm(&s, what: plural(ids.count, "tagged process"), members: taggedLine(ids), hint: state.taggedRefusal(ids),
                         signal: sig, top: top, bottom: bottom)
         }
+    }
+
+    /// `D` on the tagged set: who will be relaunched, how, and the keys.
+    func drawDetachTagged(_ s: inout Screen, _ ids: [ProcessIdentity], via: RelaunchVia, top: Int, bottom: Int) {
+        let w = min(s.width - 2, 80)
+        guard w >= 20 else { return }
+        var lines: [[Span]] = []
+        lines += wrapSpans([("Relaunch each in a new session without a terminal (via \(via.rawValue)), then end the original:", .plain)], width: w - 4)
+        for id in ids {
+            let cmd = snap.process(id.pid).flatMap { $0.startTime == id.startTime ? AppState.command($0) : nil } ?? "(exited)"
+            lines.append([("  \(id.pid) ", st(.header)), (DisplayWidth.clip(cmd, to: w - 14), .plain)])
+        }
+        lines.append([])
+        lines += wrapSpans([("y", st(.header)), (" detach them", .plain), ("    v", st(.header)),
+                            (" via \(via == .daemonize ? "tmux" : "daemonize") instead", .plain),
+                            ("    n", st(.header)), (" or ", .plain), ("Esc", st(.header)), (" cancel", .plain)], width: w - 4)
+        let h = min(bottom - top, lines.count + 2)
+        guard h >= 3 else { return }
+        let x = max(0, (s.width - w) / 2)
+        let y = top + max(0, (bottom - top - h) / 2)
+        drawBox(&s, x: x, y: y, width: w, height: h, title: "Detach \(plural(ids.count, "tagged process"))")
+        var shown = lines
+        if shown.count > h - 2 { shown = Array(shown.prefix(h - 4)) + [[("…", st(.dim))]] + Array(lines.suffix(1)) }
+        for (i, l) in shown.prefix(h - 2).enumerated() { putSpans(&s, l, x: x + 2, y: y + 1 + i) }
     }
 
     /// `1100 sleep 1000 · 1300 python3 server.py`: the tagged processes, each pinned.

@@ -28,7 +28,7 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         return state.handleMouse(m)
     case .key(let k):
         return state.handleKey(k)
-    case .signalSent, .relaunchPlanned, .relaunchStarted, .originalEnded, .actionFailed, .signalsSent:
+    case .signalSent, .relaunchPlanned, .relaunchStarted, .originalEnded, .actionFailed, .signalsSent, .relaunchedEach:
         return state.actionResult(event)
     }
 }

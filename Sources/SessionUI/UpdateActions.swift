@@ -89,6 +89,10 @@ extension AppState {
 
     mutating func detach() -> [Effect] {
         if let why = actionsDisabled { setNote(why); return [] }
+        if !tagged.isEmpty, !taggedProcesses.isEmpty {
+            dialog = .detachTagged(targets: taggedProcesses.map(\.identity), via: .daemonize)
+            return []
+        }
         switch selectedRow?.key {
         case .process(let id)?:
             guard selectedProcess != nil else { setNote("pid \(id.pid) has exited: nothing to detach"); return [] }
@@ -109,6 +113,19 @@ extension AppState {
             return signalMenuKey(k, aim: .one(target), index: index, typed: typed)
         case .signalMenuTagged(let ids, let index, let typed)?:
             return signalMenuKey(k, aim: .tagged(ids), index: index, typed: typed)
+        case .detachTagged(let ids, let via)?:
+            switch k {
+            case .char("y"), .char("Y"):
+                dialog = nil
+                setNote("detaching \(plural(ids.count, "tagged process")) via \(via.rawValue)…")
+                return [.relaunchEach(ids, via: via)]
+            case .char("v"):
+                dialog = .detachTagged(targets: ids, via: via == .daemonize ? .tmux : .daemonize)
+            case .char("n"), .char("N"), .escape, .char("q"):
+                dialog = nil
+                setNote("detach cancelled: the tagged processes left as they are")
+            default: break
+            }
         case .confirmSignalTagged(let ids, let sig)?:
             switch k {
             case .char("y"), .char("Y"):
@@ -253,6 +270,10 @@ extension AppState {
         case .actionFailed(let message):
             holdNote(message)
             return []
+        case .relaunchedEach(let started, let lines):
+            holdNote("detached \(started) of \(lines.count) tagged" + (lines.first.map { ": " + $0 } ?? ""))
+            if started > 0 { tagged = [] }
+            return [.refreshNow]
         case .signalsSent(let reports):
             let sent = reports.filter(\.allSent).count
             let sig = reports.first.map { "SIG" + Signals.name(of: $0.signal) } ?? "signal"

@@ -56,6 +56,7 @@ struct TopCommand: ParsableCommand {
         options.color = !noColor && noColorEnv.isEmpty
         options.firstFrameFile = getenv("SESSIONTOP_FIRST_FRAME_FILE").map { String(cString: $0) }
         options.keyDrawnFile = getenv("SESSIONTOP_KEY_DRAWN_FILE").map { String(cString: $0) }
+        options.timingFile = getenv("SESSIONTOP_TIMING_FILE").map { String(cString: $0) }
         let code: Int32
         do { code = try App.run(options) } catch { die(error.description) }
         if code != 0 { Glibc.exit(code) }

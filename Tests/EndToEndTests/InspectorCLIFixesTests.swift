@@ -67,6 +67,22 @@ import TestSupport
         #expect(r.stderr == "sessiontop: unknown event 'bogus': use hangup, leader-exit or logout\n")
     }
 
+    @Test func inspectorScopesCheckTheirInput() throws {
+        let cases: [([String], String)] = [
+            (["-p", "12,abc"], "sessiontop: bad pid in -p: 'abc' (comma-separated pids, e.g. -p 1200,1300)\n"),
+            (["-p", ""], "sessiontop: bad pid in -p: '' (comma-separated pids, e.g. -p 1200,1300)\n"),
+            (["-u", "no-such-user-st11"], "sessiontop: no user named no-such-user-st11\n"),
+            (["--sid", "0"], "sessiontop: bad session id: 0\n"),
+        ]
+        for (args, expected) in cases {
+            let r = try Processes.runSessiontop(args)
+            #expect(r.status == 64 && r.stderr == expected, "\(args): \(r.stderr)")
+        }
+        // Good input, but no terminal: the usual one line.
+        let ok = try Processes.runSessiontop(["-p", "1", "--readonly", "-u", "root"])
+        #expect(ok.status == 1 && ok.stderr.contains("sessiontop snapshot"))
+    }
+
     @Test func relaunchReportsTheLogAbsolute() throws {
         let pid = try Processes.spawn(["sleep", "30"])
         defer { Processes.killAndReap(pid) }

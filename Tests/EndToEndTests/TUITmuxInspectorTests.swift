@@ -128,4 +128,35 @@ import TestSupport
         pane.keys("q")
         pane.expectRestored(exit: 0)
     }
+
+    /// F2: the setup screen; nothing is written until `s`, then the file holds the setup, and a
+    /// new inspector starts with it.
+    @Test func setupIsSavedOnlyWhenAsked() throws {
+        let dir = try TempDirectory.make("xdg")
+        defer { TempDirectory.remove(dir) }
+        let config = dir + "/sessiontop/config"
+        let pane = TmuxPane(env: "LANG=C.UTF-8 XDG_CONFIG_HOME=\(dir)", command: sessiontopBinary)
+        pane.waitForApp()
+        pane.keys("F2")
+        pane.waitFor("Tree columns")
+        pane.keys("Down", "Space")  // PPID into the tree
+        pane.waitFor("[x] PPID")
+        pane.keys("Escape")
+        pane.waitFor("setup closed")
+        #expect(access(config, F_OK) != 0, "nothing written without s")
+        pane.keys("F2")
+        pane.waitFor("Tree columns")
+        pane.keys("s")
+        pane.waitFor("setup saved to \(config)")
+        let text = Files.read(config) ?? ""
+        #expect(text.contains("tree_columns = pid,ppid,user,state,cpu,rss,age\n"), "\(text)")
+        pane.keys("Escape", "q")
+        pane.expectRestored(exit: 0)
+        // The next start reads it: PPID is a tree column now.
+        let again = TmuxPane(env: "LANG=C.UTF-8 XDG_CONFIG_HOME=\(dir)", command: sessiontopBinary)
+        again.waitForApp()
+        again.waitFor("PPID column") { $0.contains("    PID    PPID USER") }
+        again.keys("q")
+        again.expectRestored(exit: 0)
+    }
 }

@@ -85,6 +85,29 @@ import Testing
         #expect(s.dialog == nil && s.note?.contains("not sent") == true)
     }
 
+    @Test func dActsOnTheTaggedSet() {
+        var s = Fixture.state()
+        s.select(.process(Fixture.id(1100)))
+        press(&s, .char(" "))
+        s.select(.process(Fixture.id(1300)))
+        press(&s, .char(" "))
+        #expect(update(&s, .key(.char("D"))).isEmpty)
+        #expect(s.dialog == .detachTagged(targets: [Fixture.id(1100), Fixture.id(1300)], via: .daemonize))
+        var text = Self.screen(s).text
+        #expect(text.contains("Detach 2 tagged processes") && text.contains("1100 sleep 1000") && text.contains("1300 python3 server.py --port 8000"))
+        press(&s, .char("v"))
+        #expect(s.dialog == .detachTagged(targets: [Fixture.id(1100), Fixture.id(1300)], via: .tmux))
+        text = Self.screen(s).text
+        #expect(text.contains("via tmux"))
+        #expect(update(&s, .key(.char("y"))) == [.relaunchEach([Fixture.id(1100), Fixture.id(1300)], via: .tmux)])
+        #expect(update(&s, .relaunchedEach(started: 2, lines: ["pid 1100 → pid 4000", "pid 1300 → pid 4001"])) == [.refreshNow])
+        #expect(s.note == "detached 2 of 2 tagged: pid 1100 → pid 4000" && s.tagged.isEmpty)
+        // n cancels, nothing asked of the host.
+        s.select(.process(Fixture.id(1100)))
+        press(&s, .char(" "), .char("D"))
+        #expect(update(&s, .key(.char("n"))).isEmpty && s.dialog == nil)
+    }
+
     @Test func readonlyRefusesSignalAndDetachKeys() {
         var s = Fixture.state()
         s.readonlyReason = "read-only (--readonly): no signals, no detach"

@@ -33,6 +33,10 @@ import Testing
             }),
             ("detach", { s in s.select(.process(Fixture.id(1300))); _ = update(&s, .relaunchPlanned(Fixture.plan())) }),
             ("setup", { s in press(&s, .function(2)) }),
+            ("detach-tagged", { s in
+                s.select(.process(Fixture.id(1100))); press(&s, .char(" "))
+                s.select(.process(Fixture.id(1300))); press(&s, .char(" "), .char("D"))
+            }),
             ("paused-tagged", { s in
                 s.select(.process(Fixture.id(1300))); press(&s, .char(" "), .char("Z"))
             }),

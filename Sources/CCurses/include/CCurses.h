@@ -56,4 +56,7 @@ void cc_clear_to_eol(int y, int x);
 void cc_refresh(void);
 /// Forces a full repaint on the next refresh (after a resize).
 void cc_clear_all(void);
+/// Lowers the calling thread's priority by `nice` (setpriority(2) on its thread id: nice is
+/// per thread on Linux); threads it creates inherit it. 0 on success, -1 with errno.
+int cc_nice_this_thread(int nice);
 #endif

@@ -213,6 +213,19 @@ final class ScanWorker {
     func beginScan() { targetCache.removeAll(keepingCapacity: true) }
 
     func readProcess(_ pid: Int32, options: ScanOptions) -> ProcessInfo? {
+        // The cheap tick on the real procfs: `<pid>/stat` opened from the root in one openat,
+        // no directory fd (3 syscalls instead of 5: at 10 000 processes the most of a tick).
+        // A recycled pid (another start time) falls through to the full read below.
+        if proc.isProcfs, options.statusWithDetails, case .refresh(let fresh, let previous) = options.details,
+           !fresh.contains(pid), let old = previous.processes[pid], old.argv.unknownReason != .notRead {
+            let r = proc.read(dirfd: proc.rootFD, "\(pid)/stat", limit: ProcReader.Limit.stat) { bytes in try? StatParser.parse(bytes) }
+            guard case .success(let parsed) = r, let stat = parsed else { return nil }
+            if old.startTime == stat.startTime {
+                var info = old
+                apply(stat, to: &info)
+                return info
+            }
+        }
         guard case .success(let dir) = proc.openProcess(pid) else { return nil }
         defer { close(dir) }
 
