@@ -112,6 +112,7 @@ import FuzzHarness
         b.leader("bash", argv: ["bash", "-i"])
         b.add(300, pgid: 300)
         b.add(400, ppid: 1, pgid: 400)
+        b.add(302, pgid: 305)  // left its job's group 302 for a group no job claims
         let snap = b.snapshot
         let leader = snap.processes[100]!
         let profile = ShellProfile.detect(leader)
@@ -130,7 +131,9 @@ import FuzzHarness
                             ShellJob(number: 2, pgid: 300, pids: [300], state: .running)])) == "bash 5.2.15: job %1's pid 300 is in group 300, not 301")
         // In a group no job claims: moved out of its job (setpgid from inside, as `sessiontop
         // detach --new-group` does); bash still signals group 301, which no longer holds it.
-        #expect(check(view([ShellJob(number: 1, pgid: 301, pids: [300], state: .running)])) == nil)
+        #expect(check(view([ShellJob(number: 1, pgid: 302, pids: [302], state: .running)])) == nil)
+        // But a recorded group that is not its first process's pid was never made by the shell.
+        #expect(check(view([ShellJob(number: 1, pgid: 301, pids: [300], state: .running)])) == "bash 5.2.15: job %1's pid 300 is in group 300, not 301")
         // A job the shell already counts done is not checked (its processes may be gone).
         #expect(check(view([ShellJob(number: 1, pgid: 777, pids: [777], state: .done)])) == nil)
     }

@@ -246,7 +246,11 @@ public enum ShellViewCheck {
                 // detach --new-group` does) is consistent: the shell still signals the job's
                 // recorded group (bash killpg(job->pgrp), zsh killpg(jn->gleader)), which
                 // no longer holds it.
-                if v.jobControl && p.pgid != j.pgid && !p.state.isGone && claimed.contains(p.pgid) {
+                // Only a group the shell itself made can have been left that way: a job's group
+                // is its first process's pid (bash jobs.c make_child, zsh jobs.c gleader); a
+                // recorded group that is not is memory misread or tampered with.
+                if v.jobControl && p.pgid != j.pgid && !p.state.isGone
+                    && (claimed.contains(p.pgid) || j.pids.first != j.pgid) {
                     return "\(name): job %\(j.number)'s pid \(pid) is in group \(p.pgid), not \(j.pgid)"
                 }
             }
