@@ -60,7 +60,26 @@ import TestSupport
                 $0.fileDescriptors = [(0, devnull), (1, devnull), (2, devnull)]
             }
             let s = root + "/run/dbus/system_bus_socket"
-            try #require(waitUntil(timeout: 10) { access(s, F_OK) == 0 }, "dbus-daemon did not listen")
+            // The socket file appears at bind(), before listen(): wait until a connect succeeds.
+            try #require(waitUntil(timeout: 10) { Self.accepts(s) }, "dbus-daemon did not listen")
+        }
+
+        static func accepts(_ path: String) -> Bool {
+            let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            var addr = sockaddr_un()
+            addr.sun_family = sa_family_t(AF_UNIX)
+            let bytes = Array(path.utf8)
+            guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return false }
+            withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+                for (i, b) in bytes.enumerated() { raw[i] = b }
+            }
+            return withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+                }
+            }
         }
 
         func stop() {
