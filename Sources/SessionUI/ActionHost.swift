@@ -43,7 +43,7 @@ final class ActionHost: @unchecked Sendable {
     /// comes later through `takeEvents`). `quit` and `refreshNow` are the loop's business.
     func perform(_ effect: Effect, snapshot: Snapshot) -> AppEvent? {
         switch effect {
-        case .quit, .refreshNow:
+        case .quit, .refreshNow, .lab:
             return nil
         case .sendSignal(let target, let sig):
             guard let sender else { return .actionFailed("signals act on the live /proc only: nothing sent") }

@@ -14,6 +14,8 @@ public struct AppOptions: Sendable {
     /// When set, the wall-clock time of the first frame (ns since the epoch) is written here
     /// (`SESSIONTOP_FIRST_FRAME_FILE`, for the benchmark).
     public var firstFrameFile: String?
+    /// `--sid`: list only this session (following its terminal when the session is replaced).
+    public var pinnedSid: Int32?
     public init() {}
 }
 
@@ -60,6 +62,7 @@ public enum App {
         var state = AppState(snapshot: snap, width: size.width, height: size.height, color: terminal.color,
                              unicode: terminal.utf8, interval: options.interval, myUID: getuid(), analysisPending: true)
         state.now = monotonic()
+        if let sid = options.pinnedSid { state.pinSession(sid) }
         // Signals and detach act on real processes: only when the tree shown is the live /proc.
         let live = options.procRoot == "/proc" || options.procRoot == "/proc/"
         if !live { state.actionsDisabled = "signals and detach act on the live /proc only, not on --proc-root \(options.procRoot)" }

@@ -28,6 +28,8 @@ public enum AppEvent: Sendable {
     case originalEnded(RelaunchPlan, newPid: Int32?, reports: [SignalReport], gone: Bool)
     /// An action could not run (a `RelaunchRefusal`, a `RelaunchError`, no live /proc): one line.
     case actionFailed(String)
+    /// What the lab host did (LabState.swift).
+    case lab(LabEvent)
 }
 
 /// What the host must do after an update: the only side effects the app asks for.
@@ -46,6 +48,8 @@ public enum Effect: Hashable, Sendable {
     /// End the original (`Relauncher.endOriginal`: SIGTERM, SIGKILL after the timeout) off the
     /// UI loop; the host answers `.originalEnded` when it is done.
     case endOriginal(RelaunchPlan, newPid: Int32?)
+    /// The lab's own actions, run by LabHost.
+    case lab(LabEffect)
 }
 
 /// A dialog over the list; keys go to it first.
@@ -169,6 +173,12 @@ public struct AppState {
     /// An action's result stays in the status line until then (a vanished selection does not
     /// overwrite it).
     public var noteHeldUntil: Double = 0
+    /// Only this session is listed (`--sid`, the lab); it follows its terminal when replaced.
+    public var pinnedSid: Int32?
+    /// The pinned session's terminal, to follow it to the session that replaces it.
+    public var pinnedTTY: String?
+    /// `sessiontop lab`: lessons, the lab terminal, the hang-up phases (LabState.swift).
+    public var lab: LabState?
 
     public init(snapshot: Snapshot, width: Int, height: Int, color: Bool = true, unicode: Bool = true,
                 interval: Double = 1.5, myUID: UInt32 = 0, analysisPending: Bool = false,
@@ -304,7 +314,7 @@ public struct AppState {
     func treeRows() -> [Row] {
         var out: [Row] = []
         let goneByGroup = Dictionary(grouping: gone, by: \.pgid)
-        for s in snapshot.sessions {
+        for s in snapshot.sessions where pinnedSid == nil || s.sid == pinnedSid {
             // A closed session with no filter is one row: no need to walk its trees.
             if filter == .all && !openSessions.contains(s.sid) {
                 out.append(Row(key: .session(s.sid)))
@@ -344,7 +354,7 @@ public struct AppState {
     func tableRows() -> [Row] {
         var procs: [ProcessInfo] = []
         procs.reserveCapacity(snapshot.processes.count)
-        for (_, p) in snapshot.processes where !p.isKernelThread && passesFilter(p) { procs.append(p) }
+        for (_, p) in snapshot.processes where !p.isKernelThread && passesFilter(p) && (pinnedSid == nil || p.sid == pinnedSid) { procs.append(p) }
         let rank: [Fate: Int] = [.dies: 0, .atRisk: 1, .survives: 2, .unaffected: 3, .exited: 4]
         // Command strings are built once, not in every comparison.
         var commands: [Int32: String] = [:]
@@ -418,7 +428,7 @@ public struct AppState {
         let listTop = header + 1  // column titles
         let barY = height - 1
         let statusY = height - 2
-        let avail = max(0, statusY - listTop)
+        let avail = max(0, statusY - listTop - (lab != nil ? LabState.stripHeight(height) : 0))
         var pane = 0
         if detailOpen && !helpOpen { pane = min(max(8, avail / 2), max(0, avail - 3)) }
         return Layout(headerHeight: header, listTop: listTop, listHeight: avail - pane,

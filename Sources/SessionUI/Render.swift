@@ -50,6 +50,7 @@ struct Renderer {
 
     mutating func draw(into s: inout Screen) {
         if state.tooSmall { drawTooSmall(&s); return }
+        if state.lab != nil { drawLab(&s); return }
         let l = state.layout
         drawHeader(&s)
         if state.helpOpen {

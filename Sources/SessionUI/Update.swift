@@ -16,6 +16,8 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         return []
     case .snapshot(let snap, let now):
         state.apply(snap, now: now)
+        state.followPinnedSession()
+        state.labAfterSnapshot()
         return []
     case .mouse(let m):
         return state.handleMouse(m)
@@ -23,6 +25,8 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         return state.handleKey(k)
     case .signalSent, .relaunchPlanned, .relaunchStarted, .originalEnded, .actionFailed:
         return state.actionResult(event)
+    case .lab(let e):
+        return state.labEvent(e)
     }
 }
 
@@ -108,6 +112,7 @@ extension AppState {
             return []
         }
         if dialog != nil { return dialogKey(k) }
+        if !searching, let e = labKey(k) { return e }
         if searching { return searchKey(k) }
         if helpOpen {
             switch k {

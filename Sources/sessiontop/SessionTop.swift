@@ -11,7 +11,7 @@ struct SessionTop: ParsableCommand {
         abstract: "See sessions, process groups and controlling terminals, and act on them.",
         discussion: "With no subcommand, opens the live inspector (press ? inside for help).",
         subcommands: [TopCommand.self, SnapshotCommand.self, HangupCommand.self, SignalCommand.self,
-                      DaemonizeCommand.self, RelaunchCommand.self],
+                      DaemonizeCommand.self, RelaunchCommand.self, LabCommand.self],
         defaultSubcommand: TopCommand.self)
 }
 

@@ -17,6 +17,8 @@ struct TopCommand: ParsableCommand {
     var procRoot = "/proc"
     @Option(help: ArgumentHelp("Read systemd-logind's configuration and state under this root instead of /.", valueName: "dir"))
     var configRoot = "/"
+    @Option(help: ArgumentHelp("Show only this session (it follows the terminal when the session is replaced).", valueName: "sid"))
+    var sid: Int32?
     @Flag(help: "No colours (also when NO_COLOR is set): fates are shown by their letters and bold/underline.")
     var noColor = false
 
@@ -30,6 +32,10 @@ struct TopCommand: ParsableCommand {
         options.procRoot = procRoot
         options.configRoot = configRoot
         options.interval = delay
+        if let sid {
+            guard sid > 0 else { die("--sid must be a positive session id") }
+            options.pinnedSid = sid
+        }
         let noColorEnv = getenv("NO_COLOR").map { String(cString: $0) } ?? ""
         options.color = !noColor && noColorEnv.isEmpty
         options.firstFrameFile = getenv("SESSIONTOP_FIRST_FRAME_FILE").map { String(cString: $0) }
