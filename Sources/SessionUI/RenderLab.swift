@@ -56,7 +56,7 @@ extension Renderer {
         putSpans(&s, line1, x: 0, y: 1)
         let done = lab.passed.count
         let line2: [Span] = [("lessons: ", .plain), ("\(min(done, lab.stepCount))/\(lab.stepCount) steps", st(.headerValue)),
-                             (dot + "type in the lab terminal; switch panes with a click or Ctrl-b o", st(.dim))]
+                             (dot + "type in the lab terminal (panes: click or Ctrl-b o)", st(.dim))]
         putSpans(&s, line2, x: 0, y: 2)
     }
 
