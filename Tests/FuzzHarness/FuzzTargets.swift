@@ -78,6 +78,10 @@ public enum FuzzTargets {
             }
             return []
         },
+        // The shell-memory decoders over a bash 5.2 / zsh 5.9 image damaged by the input.
+        FuzzTarget("shell-memory", seeds: .literals(["\u{0}", "\u{1}", "\u{0}\u{0}\u{0}\u{ff}", "\u{1}\u{10}\u{0}\u{7}"])) { b in
+            shellMemory(b)
+        },
         FuzzTarget("tree", seeds: .tree, maxLength: 1 << 16) { b in scanTree(b) },
     ]
 
@@ -133,6 +137,30 @@ public enum FuzzTargets {
     }
 
     /// `cmdline` split at NUL joins back to the same bytes.
+    /// Byte 0 picks the shell (even: bash, odd: zsh); then 3-byte patches (little-endian
+    /// offset into the image's bytes, new value). The decoders must neither trap nor hang, and
+    /// whatever they accept must stay inside their caps.
+    static func shellMemory(_ b: UnsafeBufferPointer<UInt8>) -> [String] {
+        guard let first = b.first else { return [] }
+        let bash = first % 2 == 0
+        var (m, s) = bash ? FakeShell.bash() : FakeShell.zsh()
+        let total = m.regions.reduce(0) { $0 + $1.bytes.count }
+        var i = 1
+        while i + 2 < b.count {
+            var at = (Int(b[i]) | Int(b[i + 1]) << 8) % total
+            for r in m.regions.indices {
+                if at < m.regions[r].bytes.count { m.regions[r].bytes[at] = b[i + 2]; break }
+                at -= m.regions[r].bytes.count
+            }
+            i += 3
+        }
+        let decoded = bash ? BashLayout.decode(m, symbols: s) : ZshLayout.decode(m, symbols: s)
+        _ = bash ? BashLayout.hupTrapped(m, symbols: s) : ZshLayout.hupTrapped(m, symbols: s)
+        guard case .success(let v) = decoded else { return [] }
+        let pids = v.jobs.reduce(0) { $0 + $1.pids.count }
+        return v.jobs.count <= 4096 && pids <= 1 << 16 ? [] : ["decoded \(v.jobs.count) jobs, \(pids) pids"]
+    }
+
     static func cmdlineRoundTrip(_ b: UnsafeBufferPointer<UInt8>) -> [String] {
         let parts = CmdlineParser.parse(b)
         var joined: [UInt8] = []

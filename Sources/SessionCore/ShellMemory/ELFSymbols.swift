@@ -16,6 +16,13 @@ public struct ELFImage: Hashable, Sendable {
     /// Defined symbols of `.dynsym`, by name (only the wanted ones when a set was given).
     public var symbols: [String: Symbol]
 
+    public init(type: UInt16, machine: UInt16, loads: [Segment], symbols: [String: Symbol]) {
+        self.type = type
+        self.machine = machine
+        self.loads = loads
+        self.symbols = symbols
+    }
+
     public struct Segment: Hashable, Sendable {
         public var offset: UInt64
         public var vaddr: UInt64
@@ -32,6 +39,13 @@ public struct ELFImage: Hashable, Sendable {
         public var size: UInt64
         /// `st_info & 0xf`: 1 OBJECT, 2 FUNC.
         public var kind: UInt8
+
+        public init(name: String, value: UInt64, size: UInt64, kind: UInt8) {
+            self.name = name
+            self.value = value
+            self.size = size
+            self.kind = kind
+        }
     }
 
     public enum ParseError: Error, Hashable, Sendable, CustomStringConvertible {

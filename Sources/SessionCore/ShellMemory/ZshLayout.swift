@@ -18,7 +18,7 @@ public enum ZshLayout {
     public static let knownVersions: Set<String> = ["5.9"]
 
     static let jobSize: UInt64 = 64, optSize: UInt64 = 186
-    static let optHUP = 91, optINTERACTIVE = 97, optLOGINSHELL = 114, optMONITOR = 120
+    public static let optHUP = 91, optINTERACTIVE = 97, optLOGINSHELL = 114, optMONITOR = 120
     static let STAT_STOPPED: Int32 = 0x02, STAT_DONE: Int32 = 0x08, STAT_LOCKED: Int32 = 0x10
     static let STAT_NOPRINT: Int32 = 0x20, STAT_INUSE: Int32 = 0x40
     static let SP_RUNNING: Int32 = -1
@@ -132,7 +132,7 @@ public enum ZshLayout {
     }
 
     /// Src/hashtable.c hasher: `hashval += (hashval << 5) + c`.
-    static func hasher(_ s: String) -> UInt32 {
+    public static func hasher(_ s: String) -> UInt32 {
         var h: UInt32 = 0
         for c in s.utf8 { h = h &+ (h << 5) &+ UInt32(c) }
         return h
