@@ -14,6 +14,9 @@ final class LabTerminal {
     private(set) var leaderStart: UInt64 = 0
     private(set) var seen: [Int32: UInt64] = [:]
     let reader: SnapshotReader
+    /// Commands this terminal started that left its session (setsid): cleaned up too. Tests run
+    /// in parallel: another terminal's must never be touched.
+    var adopted: Set<String> = []
 
     init(_ shell: LabShell) throws {
         Processes.becomeSubreaper()
@@ -47,7 +50,7 @@ final class LabTerminal {
         // The session's processes, and what left it for a session of its own (the setsid
         // lesson's sleep, reparented to us as subreaper). Never another test's shell.
         for p in snap.processes.values where p.sid == leader
-            || (p.ppid == getpid() && p.commText == "sleep" && p.commandLine == "sleep 1005") {
+            || (p.ppid == getpid() && adopted.contains(p.commandLine)) {
             seen[p.pid] = p.startTime
         }
         return snap
@@ -130,6 +133,7 @@ final class LabTerminal {
         #expect(t.wait(for: .ignoresHangup(marker: "1004")).holds)
         #expect(!LabCheck.ignoresHangup(marker: "1001").evaluate(t.snapshot(), session: t.leader).holds)
 
+        t.adopted.insert("sleep 1005")
         t.type("setsid sleep 1005 &")
         #expect(t.wait(for: .ownSession(marker: "1005")).holds)
 
