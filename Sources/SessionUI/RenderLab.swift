@@ -34,7 +34,9 @@ extension Renderer {
 
     func drawLabHeader(_ s: inout Screen, _ lab: LabState) {
         var line0: [Span] = [("sessiontop lab", st(.title)), (dot, .plain), (lab.shell.rawValue, st(.headerValue))]
-        if let sid = lab.leader, let sess = snap.session(sid) {
+        if let sid = lab.leader, let sess = snap.session(sid), sess.tty == nil {
+            line0 += [(dot + "lab terminal hung up", st(.dim)), (" (session \(sid) lives on without a terminal)", .plain)]
+        } else if let sid = lab.leader, let sess = snap.session(sid) {
             line0 += [(dot + "lab terminal ", .plain), (sess.tty ?? "no tty", st(.headerValue)),
                       (" (session \(sid))", .plain)]
         } else if lab.leader != nil {
@@ -87,6 +89,9 @@ extension Renderer {
             s.put(" Prediction vs reality: \(t.freeze.event.title)", x: 0, y: top, style: st(.columns))
             lines.append([(t.summary, t.surprises > 0 ? st(.warning) : st(.survives))])
             lines.append([("N opens a new lab terminal · ↑↓ scroll · Esc back to the tree", st(.dim))])
+            if t.rows.contains(where: { $0.reality == .died }) {
+                lines.append([("how: unknown — its parent collected its exit status before sessiontop saw it (sessiontop sees a zombie's status, or its own child's)", st(.dim))])
+            }
             lines.append([("logged: " + log, st(.dim))])
         case .lessons:
             if let lesson = lab.currentLesson, let step = lab.currentStep {
@@ -131,7 +136,7 @@ extension Renderer {
         guard height > 0 else { return }
         let w = s.width
         let predW = 16, realW = w >= 100 ? 22 : 15, markW = 3
-        let cmdW = max(8, w - 8 - predW - realW - markW - 3)
+        let cmdW = min(48, max(8, w - 8 - predW - realW - markW - 3))
         s.fill(y: top, style: st(.columns))
         s.put(" " + pad("PID", 6, right: true) + " " + pad("COMMAND", cmdW) + " " + pad("PREDICTED", predW) + " "
               + pad("WHAT HAPPENED", realW) + " " + "!", x: 0, y: top, style: st(.columns))

@@ -92,6 +92,9 @@ struct LabCommand: ParsableCommand {
         }
         var req = SpawnRequest(["tmux", "-L", name, "attach-session", "-t", "lab"])
         req.fileDescriptors = [(0, 0), (1, 1), (2, 2)]
+        // From inside another tmux too: the lab's server is its own (tmux refuses to nest
+        // while $TMUX is set).
+        req.environment = Self.environment().filter { !$0.hasPrefix("TMUX=") && !$0.hasPrefix("TMUX_PANE=") }
         req.resetSignals = true
         if let pid = try? Spawner.spawn(req) {
             var status: Int32 = 0

@@ -87,7 +87,7 @@ public enum Reality: Hashable, Sendable {
         case .alive(let stopped): return stopped ? "alive (stopped)" : "alive"
         case .exited(let code): return "exited (status \(code))"
         case .killed(let sig): return "dead (\(Signals.name(of: sig)))"
-        case .died: return "dead (signal unknown: reaped before sessiontop saw it)"
+        case .died: return "dead (how: unknown)"
         }
     }
 
