@@ -22,6 +22,7 @@ public enum HangupReport {
                 if !v.certain { tags.append("uncertain") }
                 if let p = snapshot.processes[pid], p.sid != s.sid { tags.append("session \(p.sid)") }
                 out += "    \(pid)  \(cmd)" + (tags.isEmpty ? "" : "  [\(tags.joined(separator: ", "))]") + "\n"
+                out += "        \(Teaching.summary(v, event: event))\n"
                 for r in v.reasons { out += "        - \(r)\n" }
             }
         }
