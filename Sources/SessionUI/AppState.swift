@@ -179,6 +179,14 @@ public struct AppState {
     public var pinnedTTY: String?
     /// `sessiontop lab`: lessons, the lab terminal, the hang-up phases (LabState.swift).
     public var lab: LabState?
+    /// Watched sessions' last prediction, and those whose terminal went away (InspectorHangups.swift).
+    public var watchedFreezes: [Int32: PredictionFreeze] = [:]
+    public var hungUp: [Int32: HungUpSession] = [:]
+    /// The session whose prediction-vs-reality table is shown (Enter on its row).
+    public var shownHangup: Int32?
+    public var hangupScroll = 0
+    /// Wall-clock seconds since the epoch (tests fix it).
+    public var wallClock: @Sendable () -> Double = { PredictionFreeze.now() }
 
     public init(snapshot: Snapshot, width: Int, height: Int, color: Bool = true, unicode: Bool = true,
                 interval: Double = 1.5, myUID: UInt32 = 0, analysisPending: Bool = false,
@@ -348,6 +356,8 @@ public struct AppState {
             out.append(Row(key: .session(s.sid)))
             if openSessions.contains(s.sid) { for r in groupRows { out.append(contentsOf: r) } }
         }
+        // Watched sessions whose terminal hung up and that are gone: their row keeps the table.
+        for sid in hungUp.keys.sorted() where snapshot.session(sid) == nil && pinnedSid == nil { out.append(Row(key: .session(sid))) }
         return out
     }
 

@@ -79,6 +79,9 @@ final class LabHost {
 
     func perform(_ e: LabEffect, state: AppState) -> [AppEvent] {
         switch e {
+        case .log(let t):
+            LabLog.append(t, source: "lab", path: options.logPath)
+            return []
         case .newTerminal:
             watch = nil
             exiting = nil

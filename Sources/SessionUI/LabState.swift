@@ -8,6 +8,8 @@ public enum LabEffect: Hashable, Sendable {
     case perform(HangupEvent)
     /// Close the old lab terminal (if any) and open a fresh one; answered with `.terminal`.
     case newTerminal
+    /// Append a table to lab.jsonl (the inspector's surprises).
+    case log(RealityTable)
 }
 
 /// What the lab host reports.
@@ -111,7 +113,7 @@ extension AppState {
 
     /// Keys of the lab; nil when the key is not the lab's (the inspector handles it).
     mutating func labKey(_ k: Key) -> [Effect]? {
-        guard var lab else { return nil }
+        guard var lab else { return hungUpKey(k) }
         defer { self.lab = lab }
         switch lab.phase {
         case .confirm(let i):

@@ -50,7 +50,7 @@ struct Renderer {
 
     mutating func draw(into s: inout Screen) {
         if state.tooSmall { drawTooSmall(&s); return }
-        if state.lab != nil { drawLab(&s); return }
+        if state.lab != nil || state.shownHangup != nil { drawLab(&s); return }
         let l = state.layout
         drawHeader(&s)
         if state.helpOpen {
@@ -211,7 +211,7 @@ struct Renderer {
     }
 
     func sessionSpans(_ sid: Int32) -> [Span] {
-        guard let sess = snap.session(sid) else { return [] }
+        guard let sess = snap.session(sid) else { return hungUpSpans(sid, alone: true) }
         let open = state.openSessions.contains(sid)
         var spans: [Span] = [((open ? glyphOpen : glyphClosed) + " ", st(.session)),
                              ("session \(sid)", st(.session))]
@@ -231,7 +231,8 @@ struct Renderer {
         }
         if let fg = sess.foregroundPgid { spans.append((dot + "fg group \(fg)", .plain)) }
         spans.append((dot + plural(sess.groups.count, "group") + ", " + plural(sess.processCount, "process"), st(.dim)))
-        return spans
+        // A watched session whose terminal hung up: the notice replaces "session N".
+        return state.hungUp[sid] == nil ? spans : [spans[0]] + hungUpSpans(sid, alone: false) + spans.dropFirst(2)
     }
 
     func groupSpans(_ pgid: Int32) -> [Span] {

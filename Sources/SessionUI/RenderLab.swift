@@ -10,7 +10,10 @@ let labBar: [(key: String, label: String)] = [
 /// table), the lesson strip under it, and the lab's key bar.
 extension Renderer {
     mutating func drawLab(_ s: inout Screen) {
-        guard let lab = state.lab else { return }
+        guard let lab = state.lab else {
+            if let sid = state.shownHangup { drawHungUpTable(&s, sid: sid) }
+            return
+        }
         let l = state.layout
         let strip = LabState.stripHeight(state.height)
         let stripTop = l.listTop + l.listHeight + l.paneHeight

@@ -18,7 +18,7 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         state.apply(snap, now: now)
         state.followPinnedSession()
         state.labAfterSnapshot()
-        return []
+        return state.trackHangups()
     case .mouse(let m):
         return state.handleMouse(m)
     case .key(let k):

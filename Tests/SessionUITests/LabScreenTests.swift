@@ -114,3 +114,75 @@ import Testing
         #expect(s.note?.contains("following pts/1 to session 2500") == true)
     }
 }
+
+@Suite struct InspectorHangupUpdates {
+    /// Session 2000 (bob's zsh on pts/1) is watched (open); its terminal goes away: the leader
+    /// dies, the make tree lives on without a terminal. The row keeps the last prediction.
+    @Test func aWatchedTerminalThatHangsUpKeepsItsPredictionOnTheRow() {
+        var s = Fixture.state()
+        s.wallClock = { 0 }
+        s.openSessions.insert(2000)
+        _ = update(&s, .snapshot(Fixture.snapshot(), now: 101))
+        #expect(s.watchedFreezes[2000]?.entries.count == 5)
+        var procs = Fixture.processes()
+        procs[2000] = nil
+        for pid in [2100, 2101, 2102, 2103] as [Int32] {
+            var p = procs[pid]!
+            p.ttyDevice = 0
+            p.tty = nil
+            p.tpgid = -1
+            procs[pid] = p
+        }
+        #expect(update(&s, .snapshot(Fixture.snapshot(procs), now: 102)).isEmpty)
+        let line = s.hungUpLine(2000) ?? ""
+        #expect(line.hasPrefix("session 2000 hung up at "), "\(line)")
+        #expect(line.hasSuffix(": 1 died as predicted, 4 survived as predicted, 0 surprises"), "\(line)")
+        // Shown on the session row; Enter opens the table, Esc closes it, x dismisses.
+        var screen = Screen(width: s.width, height: s.height)
+        render(s, into: &screen)
+        #expect(screen.text.contains("session 2000 hung up at"))
+        let i = s.rows.firstIndex(of: Row(key: .session(2000)))!
+        s.move(to: i)
+        press(&s, .enter)
+        #expect(s.shownHangup == 2000)
+        render(s, into: &screen)
+        #expect(screen.text.contains("WHAT HAPPENED") && screen.text.contains("make -j2"))
+        press(&s, .escape)
+        #expect(s.shownHangup == nil && s.hungUp[2000] != nil)
+        // A surprise (cc1 killed meanwhile) is logged once the table settles.
+        procs[2101] = nil
+        #expect(update(&s, .snapshot(Fixture.snapshot(procs), now: 103)).isEmpty)
+        let effects = update(&s, .snapshot(Fixture.snapshot(procs), now: 108))
+        #expect(effects.count == 1)
+        if case .lab(.log(let t))? = effects.first { #expect(t.surprises == 1) } else { Issue.record("no log effect: \(effects)") }
+        #expect(s.hungUpLine(2000)?.hasSuffix("1 surprise") == true)
+        press(&s, .char("x"))
+        #expect(s.hungUp[2000] == nil)
+    }
+
+    /// A session that vanishes whole keeps a row of its own with the notice.
+    @Test func aVanishedSessionKeepsARow() {
+        var s = Fixture.state()
+        s.openSessions.insert(2000)
+        _ = update(&s, .snapshot(Fixture.snapshot(), now: 101))
+        let procs = Fixture.processes().filter { $0.value.sid != 2000 }
+        _ = update(&s, .snapshot(Fixture.snapshot(procs), now: 102))
+        #expect(s.rows.contains(Row(key: .session(2000))))
+        #expect(s.hungUpLine(2000)?.contains("1 died as predicted, 0 survived as predicted, 4 surprises") == true, "\(s.hungUpLine(2000) ?? "")")
+    }
+
+    @Test func teachingSummariesComeBeforeTheRules() {
+        let orphan = Verdict(fate: .dies, by: .orphanedGroup, reasons: ["x"])
+        #expect(Teaching.summary(orphan, event: .hangup).contains("SIGHUP and SIGCONT"))
+        #expect(Teaching.orphaned.contains("if it is stopped, the kernel will send it SIGHUP and SIGCONT"))
+        var s = Fixture.state()
+        s.move(to: s.rows.firstIndex { $0.pid == 1300 }!)
+        press(&s, .char("i"))
+        var screen = Screen(width: s.width, height: s.height)
+        render(s, into: &screen)
+        let lines = (0..<s.height).map { screen.line($0) }
+        let summary = lines.firstIndex { $0.contains("It may die:") }
+        let rule = lines.firstIndex { $0.contains("ignores SIGHUP (nohup)") }
+        #expect(summary != nil && rule != nil && summary! < rule!)
+    }
+}
