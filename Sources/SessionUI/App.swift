@@ -128,7 +128,8 @@ public enum App {
                 opts.statusWithDetails = true
                 if state.detailOpen, let p = state.selectedProcess { opts.fdInfoFor = [p.pid] }
                 snap = reader.snapshot(options: opts)
-                _ = update(&state, .snapshot(snap, now: monotonic()))
+                // A scan may ask for effects (a hung-up session's surprises to log).
+                if perform(update(&state, .snapshot(snap, now: monotonic()))) { break loop }
                 nextScan = monotonic() + state.interval
                 dirty = true
             }

@@ -107,7 +107,7 @@ extension Renderer {
     func hungUpSpans(_ sid: Int32, alone: Bool) -> [Span] {
         guard let line = state.hungUpLine(sid), let h = state.hungUp[sid] else { return [] }
         let style = h.table.surprises > 0 ? st(.warning) : st(.note)
-        let tail = (state.unicode ? " ⏎ table, x dismiss" : " Enter table, x dismiss") + (alone ? "" : dot)
+        let tail = state.unicode ? " ⏎ table, x dismiss" : " Enter table, x dismiss"
         return [((alone ? "  " : "") + line, style), (tail, st(.dim))]
     }
 

@@ -96,7 +96,7 @@ public enum LabApp {
                 opts.statusWithDetails = true
                 if state.detailOpen, let p = state.selectedProcess { opts.fdInfoFor = [p.pid] }
                 snap = reader.snapshot(options: opts)
-                _ = update(&state, .snapshot(snap, now: App.monotonic()))
+                if perform(update(&state, .snapshot(snap, now: App.monotonic()))) { break loop }
                 nextScan = App.monotonic() + state.interval
                 dirty = true
             }

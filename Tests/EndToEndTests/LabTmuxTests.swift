@@ -54,12 +54,14 @@ final class LabRun {
         return Int32(parts[0])
     }
 
-    func panes() -> [String] {
-        tmux(["list-panes", "-F", "#{pane_id}"]).output.split(separator: "\n").map(String.init)
+    /// The window's panes; nil when tmux did not answer (a loaded machine).
+    func panes() -> [String]? {
+        let r = tmux(["list-panes", "-F", "#{pane_id}"])
+        return r.status == 0 ? r.output.split(separator: "\n").map(String.init) : nil
     }
 
     @discardableResult
-    func waitUI(_ what: String, timeout: Double = 10, _ p: (String) -> Bool) -> String {
+    func waitUI(_ what: String, timeout: Double = 25, _ p: (String) -> Bool) -> String {
         let deadline = monotonicNow() + timeout
         var s = ui()
         while !p(s) && monotonicNow() < deadline { usleep(100_000); s = ui() }
@@ -67,7 +69,7 @@ final class LabRun {
         return s
     }
 
-    func waitUI(_ text: String, timeout: Double = 10) -> String { waitUI(text, timeout: timeout) { $0.contains(text) } }
+    func waitUI(_ text: String, timeout: Double = 25) -> String { waitUI(text, timeout: timeout) { $0.contains(text) } }
 
     /// The processes of session `sid` now (pid → start time, command), remembered for cleanup.
     func members(of sid: Int32) -> [Int32: (start: UInt64, command: String)] {
@@ -185,7 +187,7 @@ func observe(_ pid: Int32, start: UInt64, reader: SnapshotReader) -> String {
             if n > 0 {
                 lab.uiKeys("N")
                 lab.waitUI("new lab terminal") { $0.contains("Lesson 1/") && !$0.contains("Prediction vs reality") }
-                let panes = lab.panes()
+                let panes = lab.panes() ?? []
                 lab.labPane = try #require(panes.first { $0 != lab.uiPane }, "no new pane: \(panes)")
                 lab.waitUI("the new shell") { _ in lab.leader() != nil }
                 lab.type("sleep 1001 &")
@@ -201,7 +203,7 @@ func observe(_ pid: Int32, start: UInt64, reader: SnapshotReader) -> String {
             lab.waitUI("Hang up for real?")
             lab.uiKeys("\(n + 1)")
             lab.uiKeys("y")
-            let screen = lab.waitUI("the table", timeout: 20) { $0.contains("Prediction vs reality") && $0.contains("died as predicted") }
+            let screen = lab.waitUI("the table", timeout: 40) { $0.contains("Prediction vs reality") && $0.contains("died as predicted") }
             let shown = parseTable(screen)
             let reader = try SnapshotReader()
             var compared = 0
@@ -245,17 +247,70 @@ func observe(_ pid: Int32, start: UInt64, reader: SnapshotReader) -> String {
         lab.uiKeys("1")
         lab.uiKeys("y")
         // The pane is closed right after the freeze: then the kill.
-        let deadline = monotonicNow() + 5
-        while lab.panes().contains(lab.labPane) && monotonicNow() < deadline { usleep(20_000) }
+        let deadline = monotonicNow() + 20
+        while monotonicNow() < deadline {
+            if let p = lab.panes(), !p.contains(lab.labPane) { break }
+            usleep(20_000)
+        }
         kill(victim.key, SIGKILL)
-        let screen = lab.waitUI("the table", timeout: 20) { $0.contains("Prediction vs reality") && $0.contains("died as predicted") }
-        let row = try #require(parseTable(screen).first { $0.pid == victim.key }, "\(screen)")
+        let screen = lab.waitUI("the table", timeout: 40) { $0.contains("Prediction vs reality") && $0.contains("died as predicted") }
+        let row = try #require(parseTable(screen).first { $0.pid == victim.key }, "pid \(victim.key) not in the table:\n\(screen)")
         #expect(row.surprise)
         #expect(row.reality == "dead KILL", "\(row.reality)")
         #expect(screen.contains("1 surprise"))
         #expect(screen.contains("rule: SIGKILL, which no hangup rule sends"))
         let log = String(decoding: Files.readBytes(lab.stateDir + "/sessiontop/lab.jsonl") ?? [], as: UTF8.self)
         #expect(log.contains("\"surprise\":true"))
+    }
+
+    /// The inspector watches another terminal's session (opened by a search); the test closes
+    /// that tmux window (its pty goes away) and kills the nohup'ed job behind its back: the
+    /// session's row keeps the prediction, with one surprise, which goes to lab.jsonl.
+    @Test func inspectorKeepsThePredictionOfATerminalThatHangsUp() throws {
+        Processes.becomeSubreaper()
+        let state = try TempDirectory.make("labinsp")
+        defer { TempDirectory.remove(state) }
+        let pane = TmuxPane(width: 140, height: 40, env: "LANG=C.UTF-8 XDG_STATE_HOME=\(state)", command: sessiontopBinary + " -d 0.5")
+        pane.waitForApp()
+        pane.tmux(["new-window", "-d", "-n", "w2", "env -i PATH=/usr/bin:/bin TERM=tmux-256color HOME=\(state) PS1='$ ' bash --norc --noprofile -i"])
+        let shell = try #require(Int32(pane.tmux(["display-message", "-p", "-t", "w2", "#{pane_pid}"]).output.filter(\.isNumber)))
+        pane.tmux(["send-keys", "-t", "w2", "sleep 1001 & nohup sleep 1004 >/dev/null 2>&1 &", "Enter"])
+        let reader = try SnapshotReader()
+        var members: [Int32: UInt64] = [:]
+        defer { for pid in members.keys { Processes.killAndReap(pid) } }
+        #expect(waitUntil(timeout: 20) {
+            let snap = reader.snapshot(options: ScanOptions(details: .all))
+            members = Dictionary(uniqueKeysWithValues: snap.processes.values.filter { $0.sid == shell }.map { ($0.pid, $0.startTime) })
+            return snap.processes.values.filter { $0.sid == shell }.count == 3
+        })
+        usleep(1_500_000)
+        // Open it: the search opens the session of its match.
+        pane.keys("/")
+        pane.literal("sleep 1004")
+        pane.keys("Enter")
+        pane.waitFor("match: sleep 1004", timeout: 20)
+        usleep(1_500_000)  // a scan with the session open: its prediction is kept
+        let nohup = try #require(reader.snapshot().processes.values.first { $0.sid == shell && $0.commandLine == "sleep 1004" })
+        pane.tmux(["kill-window", "-t", "w2"])
+        kill(nohup.pid, SIGKILL)
+        let screen = pane.waitFor("the hung-up row", timeout: 30) { $0.contains("session \(shell) hung up at") }
+        #expect(screen.contains("died as predicted"))
+        let final = pane.waitFor("the settled table", timeout: 30) { $0.contains("session \(shell) hung up at") && $0.contains("1 surprise") }
+        #expect(final.contains("2 died as predicted, 0 survived as predicted, 1 surprise"), "\(final)")
+        // The session lives on as zombies (ours to reap, as subreaper); reaped, the session is
+        // gone and its notice is a row of its own, the last one. Enter shows the table.
+        for pid in members.keys where pid != shell { Processes.reap(pid, within: 2) }
+        pane.waitFor("the notice alone", timeout: 20) { $0.contains("\n  session \(shell) hung up at") }
+        pane.keys("G")
+        pane.keys("Enter")
+        pane.waitFor("WHAT HAPPENED", timeout: 20)
+        // The settled surprise is in the log.
+        #expect(waitUntil(timeout: 20) {
+            String(decoding: Files.readBytes(state + "/sessiontop/lab.jsonl") ?? [], as: UTF8.self).contains("\"source\":\"inspector\"")
+        })
+        pane.keys("Escape")
+        pane.keys("q")
+        pane.expectRestored(exit: 0)
     }
 
     @Test func badShellAndNoTerminalAreOneLineErrors() {
