@@ -23,8 +23,19 @@ WORK=$(mktemp -d /tmp/st-shots.XXXXXX)
 SOCK=st-shots-$$
 T=(env -u TMUX tmux -L "$SOCK" -f /dev/null)
 
+LAB=st-shots-lab-$$
+L=(env -u TMUX tmux -L "$LAB")
+LABSIDS=""
+
 cleanup() {
     local shell sid
+    # The lab's own tmux server and every process of its terminals' sessions, by pid.
+    for sid in $LABSIDS; do
+        for pid in $(ps -e -o pid=,sid= | awk -v s="$sid" '$2 == s { print $1 }'); do
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+    done
+    "${L[@]}" kill-server 2>/dev/null || true
     shell=$("${T[@]}" display-message -p -t shots '#{pane_pid}' 2>/dev/null || true)
     if [ -n "$shell" ]; then
         sid=$(ps -o sid= -p "$shell" | tr -d ' ')
@@ -55,7 +66,7 @@ wait_for() {
 shot() {
     sleep 0.4
     "${T[@]}" capture-pane -p -e -N -t shots > "$WORK/$1.ans"
-    python3 "$ROOT/scripts/ansi2png.py" "$WORK/$1.ans" "$OUT/$1.png" --cols "$COLS" --rows "$ROWS" --title "$2"
+    python3 "$ROOT/scripts/ansi2png.py" "$WORK/$1.ans" "$OUT/$1.png" --cols "$COLS" --rows "${ROWS}" --title "$2"
     echo "wrote Screenshots/$1.png"
 }
 
@@ -125,3 +136,29 @@ shot detach-dialog "sessiontop: D shows exactly what a detached relaunch will ru
 
 "${T[@]}" send-keys -t shots q
 sleep 0.3
+
+# The lab (issue 12): `sessiontop lab` in the same window (its own tmux inside it), a few
+# lesson steps typed in the lab terminal, then a real hangup and the prediction-vs-reality
+# table. The log goes to a throwaway XDG_STATE_HOME.
+LROWS=44
+"${T[@]}" resize-window -t shots -x "$COLS" -y "$LROWS"
+type_line 'clear'
+type_line "SWIFT_BACKTRACE=interactive=no XDG_STATE_HOME=$WORK/state $BIN lab --socket $LAB"
+wait_for "Lesson 1/"
+LABSIDS=$("${L[@]}" display-message -p -t %0 '#{pane_pid}')
+lab_type() { "${L[@]}" send-keys -t %0 -l "$1"; "${L[@]}" send-keys -t %0 Enter; sleep 0.5; }
+lab_type 'sleep 1001 &'
+wait_for "Lesson 2/"
+lab_type 'sleep 1002 | cat &'
+wait_for "Lesson 3/"
+lab_type 'nohup sleep 1004 >/dev/null 2>&1 &'
+lab_type 'sleep 1003'
+wait_for "(step 2/2)"
+sleep 1
+ROWS=$LROWS shot lab-lesson "sessiontop lab: type the lesson in the lab terminal (top), sessiontop checks it (bottom)"
+
+"${L[@]}" send-keys -t %1 H 1 y
+wait_for "died as predicted"
+ROWS=$LROWS shot lab-table "sessiontop lab: the terminal hung up for real, the prediction next to what happened"
+"${L[@]}" send-keys -t %1 q
+sleep 0.5

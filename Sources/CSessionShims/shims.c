@@ -356,3 +356,13 @@ int st_spawn_release(st_spawn_gate *g, int go, int *stage) {
     if (!go && !err) { err = ECANCELED; err_stage = ST_STAGE_GATE; }
     return spawn_finish(g, err, err_stage, NULL, stage);
 }
+
+int st_peek_child_exit(pid_t pid, int *exited, int *value) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return -1;
+    if (info.si_pid != pid) return 0;
+    *exited = info.si_code == CLD_EXITED;
+    *value = info.si_status;
+    return 1;
+}

@@ -43,7 +43,11 @@ final class ActionHost: @unchecked Sendable {
     /// comes later through `takeEvents`). `quit` and `refreshNow` are the loop's business.
     func perform(_ effect: Effect, snapshot: Snapshot) -> AppEvent? {
         switch effect {
-        case .quit, .refreshNow:
+        case .lab(.log(let table)):
+            // The inspector's surprises go to the lab log too (issue 12 §3).
+            if case .failure(let e) = LabLog.append(table, source: "inspector") { return .actionFailed("surprise not logged: \(e.description)") }
+            return nil
+        case .quit, .refreshNow, .lab:
             return nil
         case .sendSignal(let target, let sig):
             guard let sender else { return .actionFailed("signals act on the live /proc only: nothing sent") }

@@ -25,9 +25,10 @@ public struct AppOptions: Sendable {
     /// `-p PID,…`, `-u USER` (as a uid), `--sid S`: only these are listed.
     public var onlyPids: Set<Int32>?
     public var onlyUID: UInt32?
-    public var onlySid: Int32?
     /// `--readonly`: no signal or detach keys.
     public var readonly = false
+    /// `--sid`: list only this session (following its terminal when the session is replaced).
+    public var pinnedSid: Int32?
     public init() {}
 }
 
@@ -84,7 +85,7 @@ public enum App {
         }
         state.onlyPids = options.onlyPids
         state.onlyUID = options.onlyUID
-        state.onlySid = options.onlySid
+        if let sid = options.pinnedSid { state.pinSession(sid) }
         if options.readonly { state.readonlyReason = "read-only (--readonly): no signals, no detach" }
         state.openScopedSessions()
         state.rebuildRows()
@@ -160,7 +161,7 @@ public enum App {
             if let new = scanner?.take() {
                 snap = new
                 let t0 = monotonic()
-                _ = update(&state, .snapshot(snap, now: monotonic()))
+                let effects = update(&state, .snapshot(snap, now: monotonic()))
                 if let path = options.timingFile {
                     let t1 = monotonic()
                     render(state, into: &screen)
@@ -170,6 +171,8 @@ public enum App {
                 }
                 nextScan = min(nextScan, monotonic() + state.interval)
                 dirty = true
+                // A scan may ask for effects (a hung-up session's surprises to log).
+                if perform(effects) { break loop }
             }
             if monotonic() >= nextScan && scanner?.busy != true {
                 var opts = ScanOptions(details: .refresh(detailPids(state, cursor: &cursor), previous: snap))
@@ -181,7 +184,8 @@ public enum App {
                     nextScan = .greatestFiniteMagnitude
                 } else {
                     snap = reader.snapshot(options: opts)
-                    _ = update(&state, .snapshot(snap, now: monotonic()))
+                    // A scan may ask for effects (a hung-up session's surprises to log).
+                    if perform(update(&state, .snapshot(snap, now: monotonic()))) { break loop }
                     nextScan = monotonic() + state.interval
                     dirty = true
                 }

@@ -36,6 +36,8 @@ public enum AppEvent: Sendable {
     case configSaved(String)
     /// One line per tagged process relaunched (or why not), and how many started.
     case relaunchedEach(started: Int, lines: [String])
+    /// What the lab host did (LabState.swift).
+    case lab(LabEvent)
 }
 
 /// What the host must do after an update: the only side effects the app asks for.
@@ -64,6 +66,8 @@ public enum Effect: Hashable, Sendable {
     /// Relaunch each of these detached (plan, start, end the original, as `D` does for one);
     /// the host answers `.relaunchedEach`.
     case relaunchEach([ProcessIdentity], via: RelaunchVia)
+    /// The lab's own actions, run by LabHost.
+    case lab(LabEffect)
 }
 
 /// A dialog over the list; keys go to it first.
@@ -205,7 +209,12 @@ public struct AppState {
     /// Command-line scopes (`-p`, `-u`, `--sid`): only these are listed.
     public var onlyPids: Set<Int32>?
     public var onlyUID: UInt32?
-    public var onlySid: Int32?
+    /// `--sid S` outside the lab: only this session is listed (it is `pinnedSid`, which follows the
+    /// session's terminal when the session is replaced).
+    public var onlySid: Int32? {
+        get { lab == nil ? pinnedSid : nil }
+        set { pinnedSid = newValue }
+    }
     /// `--readonly`: why signal and detach keys do nothing (nil: they act).
     public var readonlyReason: String?
     /// The detail view (Enter on a process): it takes the list's place and scrolls.
@@ -232,6 +241,20 @@ public struct AppState {
     /// An action's result stays in the status line until then (a vanished selection does not
     /// overwrite it).
     public var noteHeldUntil: Double = 0
+    /// Only this session is listed (`--sid`, the lab); it follows its terminal when replaced.
+    public var pinnedSid: Int32?
+    /// The pinned session's terminal, to follow it to the session that replaces it.
+    public var pinnedTTY: String?
+    /// `sessiontop lab`: lessons, the lab terminal, the hang-up phases (LabState.swift).
+    public var lab: LabState?
+    /// Watched sessions' last prediction, and those whose terminal went away (InspectorHangups.swift).
+    public var watchedFreezes: [Int32: PredictionFreeze] = [:]
+    public var hungUp: [Int32: HungUpSession] = [:]
+    /// The session whose prediction-vs-reality table is shown (Enter on its row).
+    public var shownHangup: Int32?
+    public var hangupScroll = 0
+    /// Wall-clock seconds since the epoch (tests fix it).
+    public var wallClock: @Sendable () -> Double = { PredictionFreeze.now() }
 
     public init(snapshot: Snapshot, width: Int, height: Int, color: Bool = true, unicode: Bool = true,
                 interval: Double = 1.5, myUID: UInt32 = 0, analysisPending: Bool = false,
@@ -407,7 +430,7 @@ public struct AppState {
         // A search match inside a folded session or group is shown alone, folds unchanged.
         let shown = revealed.flatMap { r in snapshot.process(r.pid).flatMap { $0.startTime == r.startTime ? $0 : nil } }
         let noFilter = filter == .all && textFilter.isEmpty && onlyPids == nil && onlyUID == nil && onlySid == nil
-        for s in snapshot.sessions {
+        for s in snapshot.sessions where pinnedSid == nil || s.sid == pinnedSid {
             // A closed session with no filter is one row: no need to walk its trees.
             if noFilter && !openSessions.contains(s.sid) {
                 out.append(Row(key: .session(s.sid)))
@@ -453,13 +476,15 @@ public struct AppState {
                 out.append(Row(key: .process(p.identity)))
             }
         }
+        // Watched sessions whose terminal hung up and that are gone: their row keeps the table.
+        for sid in hungUp.keys.sorted() where snapshot.session(sid) == nil && pinnedSid == nil { out.append(Row(key: .session(sid))) }
         return out
     }
 
     func tableRows() -> [Row] {
         var procs: [ProcessInfo] = []
         procs.reserveCapacity(snapshot.processes.count)
-        for (_, p) in snapshot.processes where !p.isKernelThread && passesFilter(p) { procs.append(p) }
+        for (_, p) in snapshot.processes where !p.isKernelThread && passesFilter(p) && (pinnedSid == nil || p.sid == pinnedSid) { procs.append(p) }
         let rank: [Fate: Int] = [.dies: 0, .atRisk: 1, .survives: 2, .unaffected: 3, .exited: 4]
         // Command strings are built once, not in every comparison.
         var commands: [Int32: String] = [:]
@@ -536,7 +561,7 @@ public struct AppState {
         let listTop = header + 1  // column titles
         let barY = height - 1
         let statusY = height - 2
-        let avail = max(0, statusY - listTop)
+        let avail = max(0, statusY - listTop - (lab != nil ? LabState.stripHeight(height) : 0))
         var pane = 0
         if detailOpen && !helpOpen && !detailFull { pane = min(max(8, avail / 2), max(0, avail - 3)) }
         return Layout(headerHeight: header, listTop: listTop, listHeight: avail - pane,

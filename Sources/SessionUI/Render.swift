@@ -51,6 +51,7 @@ struct Renderer {
 
     mutating func draw(into s: inout Screen) {
         if state.tooSmall { drawTooSmall(&s); return }
+        if state.lab != nil || state.shownHangup != nil { drawLab(&s); return }
         let l = state.layout
         drawHeader(&s)
         if state.helpOpen {
@@ -264,7 +265,7 @@ struct Renderer {
     }
 
     func sessionSpans(_ sid: Int32) -> [Span] {
-        guard let sess = snap.session(sid) else { return [] }
+        guard let sess = snap.session(sid) else { return hungUpSpans(sid, alone: true) }
         let open = state.openSessions.contains(sid)
         var spans: [Span] = [((open ? glyphOpen : glyphClosed) + " ", st(.session)),
                              ("session \(sid)", st(.session))]
@@ -284,7 +285,8 @@ struct Renderer {
         }
         if let fg = sess.foregroundPgid { spans.append((dot + "fg group \(fg)", .plain)) }
         spans.append((dot + plural(sess.groups.count, "group") + ", " + plural(sess.processCount, "process"), st(.dim)))
-        return spans
+        // A watched session whose terminal hung up: the notice replaces "session N".
+        return state.hungUp[sid] == nil ? spans : [spans[0]] + hungUpSpans(sid, alone: false) + spans.dropFirst(2)
     }
 
     func groupSpans(_ pgid: Int32) -> [Span] {
@@ -353,7 +355,7 @@ struct Renderer {
             ? "foreground: it may read the terminal and gets Ctrl-C / Ctrl-Z"
             : "background: reading the terminal stops it (SIGTTIN)", .plain)])
         if g.isOrphaned {
-            out.append([("orphaned ", key), ("no member's parent is in another group of this session; stopped members get SIGHUP+SIGCONT when it becomes orphaned", .plain)])
+            out.append([("orphaned ", key), (Teaching.orphaned, .plain)])
         }
         if g.hasStopped { out.append([("stopped ", key), ("a member is stopped (Ctrl-Z or SIGSTOP)", st(.warning))]) }
         return out
@@ -395,7 +397,10 @@ struct Renderer {
             [("Controlling terminal: ", key), ("the tty a session is bound to; only the foreground group may read it.", .plain)],
             [("Hangup: ", key), ("when the terminal goes away (window closed, ssh drops) the kernel sends SIGHUP to the session leader; the shell passes it on to the jobs still in its job table (disown removes one; bash's disown -h marks one to skip). nohup makes a job ignore SIGHUP and moves its output off the terminal; a process that still holds the terminal (setsid cmd, exec >/dev/tty) gets EOF/EIO there.", .plain)],
             [("Logout: ", key), ("you type exit (again if the shell refuses), the shell exits, then the terminal goes away: the shell's exit rules (bash huponexit, zsh HUP) apply first, then whoever still holds the terminal meets the dead terminal. With logind's KillUserProcesses=yes the whole session scope is stopped too.", .plain)],
-            [("Orphaned group: ", key), ("no member has a parent elsewhere in the session; if it is stopped when that happens, the kernel sends it SIGHUP and SIGCONT.", .plain)],
+            [("Orphaned group: ", key), (Teaching.orphaned, .plain)],
+            [("disown: ", key), (Teaching.disown, .plain)],
+            [("disown -h: ", key), (Teaching.disownH, .plain)],
+            [("Lab: ", key), ("sessiontop lab opens a practice terminal with lessons, and hangs it up for real to compare the prediction with what happens.", .plain)],
             [("Marks: ", key), ("D", st(.dies)), (" dies  ", .plain), ("R", st(.atRisk)), (" at risk (no signal kills it, but it holds the dead terminal or handles SIGHUP: up to the program)  ", .plain),
              ("S", st(.survives)), (" survives  . unaffected  ", .plain), ("Z", st(.gone)), (" already exited  ? uncertain (a race, or what neither /proc nor the shell's memory shows)", .plain)],
             [],

@@ -189,6 +189,7 @@ extension Renderer {
             if let by = v.by { head.append((" (by \(by.rawValue))", .plain)) }
             if !v.certain { head.append(("  uncertain", st(.atRisk))) }
             hv.append(head)
+            hv.append([("  " + Teaching.summary(v, event: state.event), st(fateRole(v.fate)))])
             for r in v.reasons { hv.append([("  \(state.unicode ? "•" : "*") " + r, .plain)]) }
         } else {
             hv.append([(snap.session(p.sid)?.tty == nil

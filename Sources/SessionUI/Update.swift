@@ -17,7 +17,9 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         if state.paused && !state.refreshRequested { return [] }
         state.refreshRequested = false
         state.apply(snap, now: now)
-        return []
+        state.followPinnedSession()
+        state.labAfterSnapshot()
+        return state.trackHangups()
     case .environment(let id, let env):
         state.environment = (id, env)
         return []
@@ -30,6 +32,8 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         return state.handleKey(k)
     case .signalSent, .relaunchPlanned, .relaunchStarted, .originalEnded, .actionFailed, .signalsSent, .relaunchedEach:
         return state.actionResult(event)
+    case .lab(let e):
+        return state.labEvent(e)
     }
 }
 
@@ -144,6 +148,7 @@ extension AppState {
             return []
         }
         if dialog != nil { return dialogKey(k) }
+        if !searching, let e = labKey(k) { return e }
         if searching { return searchKey(k) }
         if filtering { return filterKey(k) }
         if helpOpen {

@@ -16,7 +16,7 @@ struct SessionTop: ParsableCommand {
             """,
         version: SessiontopVersion.number,
         subcommands: [TopCommand.self, SnapshotCommand.self, HangupCommand.self, SignalCommand.self,
-                      DaemonizeCommand.self, RelaunchCommand.self, DetachCommand.self],
+                      DaemonizeCommand.self, RelaunchCommand.self, DetachCommand.self, LabCommand.self],
         defaultSubcommand: TopCommand.self)
 }
 

@@ -17,13 +17,14 @@ struct TopCommand: ParsableCommand {
     var procRoot = "/proc"
     @Option(help: ArgumentHelp("Read systemd-logind's configuration and state under this root instead of /.", valueName: "dir"))
     var configRoot = "/"
+    @Option(help: ArgumentHelp("Show only this session (it follows the terminal when the session is replaced).", valueName: "sid"))
+    var sid: Int32?
     @Flag(help: "No colours (also when NO_COLOR is set): fates are shown by their letters and bold/underline.")
     var noColor = false
     @Option(name: [.customShort("p"), .customLong("pid")], help: ArgumentHelp("Show only these processes (comma-separated pids).", valueName: "pid,…"))
     var pids: String?
     @Option(name: [.customShort("u"), .customLong("user")], help: ArgumentHelp("Show only this user's processes (name or uid).", valueName: "user"))
     var user: String?
-    @Option(help: ArgumentHelp("Show only this session.", valueName: "sid")) var sid: Int32?
     @Flag(help: "No signal or detach keys: look, don't touch.") var readonly = false
 
     func run() throws {
@@ -42,7 +43,7 @@ struct TopCommand: ParsableCommand {
             else if let uid = UInt32(user), getpwuid(uid) != nil { options.onlyUID = uid }
             else { die(UInt32(user) != nil ? "no such user: uid \(user)" : "no user named \(user)", code: 64) }
         }
-        if let sid { guard sid > 0 else { die("bad session id: \(sid)", code: 64) }; options.onlySid = sid }
+        if let sid { guard sid > 0 else { die("bad session id: \(sid)", code: 64) }; options.pinnedSid = sid }
         options.readonly = readonly
         options.intervalGiven = CommandLine.arguments.contains { $0 == "-d" || $0 == "--delay" || $0.hasPrefix("--delay=") }
         guard isatty(1) == 1 else {

@@ -120,4 +120,9 @@ int st_spawn_gated(const st_spawn_attr *attr, st_spawn_gate *gate, pid_t *out_pi
 /// st_spawn reaps.
 int st_spawn_release(st_spawn_gate *gate, int go, int *stage);
 
+/// waitid(P_PID, pid, WEXITED|WNOHANG|WNOWAIT): 1 when our child `pid` has ended (its status
+/// stays for the parent to collect), with *exited 1 and *value its exit code, or *exited 0
+/// and *value the signal; 0 when it has not; -1 with errno (ECHILD: not our child).
+int st_peek_child_exit(pid_t pid, int *exited, int *value);
+
 #endif

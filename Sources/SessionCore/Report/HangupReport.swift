@@ -37,6 +37,7 @@ public enum HangupReport {
                         for l in TextWrap.wrap("\(pid)  \(cmd)", width: width, indent: 6, hang: 8 + String(pid).count) { out += l + "\n" }
                     }
                 }
+                for l in TextWrap.wrap(Teaching.summary(verdicts[group.pids[0]]!, event: event), width: width, indent: 8, hang: 8) { out += l + "\n" }
                 var cites: [String] = []
                 for r in group.reasons {
                     let (text, c) = TextWrap.splitCitations(r)
