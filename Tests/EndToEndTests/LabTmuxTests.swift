@@ -85,6 +85,7 @@ final class LabRun {
 
     deinit {
         _ = tmux(["kill-server"])
+        unlink(tmuxSocketPath(socket))  // a killed server leaves its socket file behind
         guard let reader = try? SnapshotReader() else { return }
         var pids = Array(seen.keys)
         if serverPid > 0 { pids.append(serverPid) }

@@ -1,6 +1,7 @@
 import Testing
 import SessionCore
 import CSessionShims
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -88,6 +89,7 @@ final class TmuxPane {
             if let sid = snap.process(shell)?.sid { pids = snap.processes.values.filter { $0.sid == sid }.map(\.pid) }
         }
         _ = tmux(["kill-server"])
+        unlink(tmuxSocketPath(socket))  // a killed server leaves its socket file behind
         if serverPid > 0 { pids.append(serverPid) }
         for pid in pids { kill(pid, SIGKILL) }
         let deadline = monotonicNow() + 2

@@ -17,3 +17,9 @@ public func waitUntil(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
     }
     return condition()
 }
+
+/// Where `tmux -L NAME` keeps its socket: `$TMUX_TMPDIR` (or /tmp), `tmux-UID/NAME` (tmux(1), -L).
+public func tmuxSocketPath(_ name: String) -> String {
+    let dir = getenv("TMUX_TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    return "\(dir)/tmux-\(getuid())/\(name)"
+}
