@@ -108,6 +108,16 @@ final class ActionHost: @unchecked Sendable {
                 }
             }
             return .relaunchedEach(started: started, lines: lines)
+        case .planDetach(let id):
+            return planDetach(id, snapshot: snapshot)
+        case .detachInPlace(let plan):
+            guard sender != nil else { return .actionFailed("detach acts on the live /proc only") }
+            do { return .detached(try Detacher.execute(plan, reader: reader)) } catch {
+                return .actionFailed("detach in place: \(error.description)")
+            }
+        case .detachInPlaceEach(let ids):
+            guard sender != nil else { return .actionFailed("detach acts on the live /proc only") }
+            return detachEach(ids, snapshot: snapshot)
         case .saveConfig(let text):
             return .configSaved(Self.saveConfig(text))
         }
@@ -210,6 +220,51 @@ final class ActionHost: @unchecked Sendable {
         } else {
             Unmanaged<EndJob>.fromOpaque(job).release()
             post(.actionFailed("cannot start a thread to end pid \(plan.original.pid) (\(Errno(rc).message)): end it yourself (k)"))
+        }
+    }
+}
+
+extension ActionHost {
+    /// The in-place plan for the process's job; when in place is refused (pid 1, a traced or
+    /// seccomp-filtered process, …), the relaunch plan with the reason among its warnings.
+    /// One in-place detach per job (process group) of the tagged processes, each planned from
+    /// /proc now; a process whose pid names another process by now is skipped, said so.
+    func detachEach(_ ids: [ProcessIdentity], snapshot: Snapshot) -> AppEvent {
+        var outcomes: [DetachOutcome] = []
+        var refused: [String] = []
+        var seen = Set<Int32>()
+        for id in ids {
+            guard let p = reader.readProcess(id.pid), p.startTime == id.startTime, !p.state.isGone else {
+                refused.append("pid \(id.pid) has exited: nothing done")
+                continue
+            }
+            guard seen.insert(p.pgid).inserted else { continue }
+            do {
+                let plan = try Detacher.plan(.group(p.pgid), reader: reader)
+                outcomes.append(try Detacher.execute(plan, reader: reader))
+            } catch {
+                refused.append("group \(p.pgid): \(error.description)")
+            }
+        }
+        return .detachedEach(outcomes, refused: refused)
+    }
+
+    func planDetach(_ id: ProcessIdentity, snapshot: Snapshot) -> AppEvent {
+        guard snapshot.processes[id.pid]?.startTime == id.startTime else {
+            return .actionFailed("detach pid \(id.pid): the pid now names another process (start time changed); nothing done")
+        }
+        do {
+            let plan = try Detacher.plan(.process(id.pid), reader: reader)
+            guard plan.members.contains(where: { $0.identity == id }) else {
+                return .actionFailed("detach pid \(id.pid): the pid now names another process (start time changed); nothing done")
+            }
+            return .detachPlanned(plan)
+        } catch {
+            guard var plan = try? Relauncher.plan(pid: id.pid, options: RelaunchOptions(), reader: reader, snapshot: snapshot) else {
+                return .actionFailed("detach pid \(id.pid): \(error.description)")
+            }
+            plan.warnings.insert("in place is not possible: \(error.description)", at: 0)
+            return .relaunchPlanned(plan)
         }
     }
 }

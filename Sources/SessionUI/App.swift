@@ -83,6 +83,8 @@ public enum App {
             state.apply(c)
             if let p = problems.first { state.setNote("config: " + p) }
         }
+        // What sessiontop detached in place before (its state file; only when there is one).
+        state.detachRecords = DetachRecord.load()
         state.onlyPids = options.onlyPids
         state.onlyUID = options.onlyUID
         if let sid = options.pinnedSid { state.pinSession(sid) }

@@ -26,6 +26,12 @@ public enum AppEvent: Sendable {
     case relaunchPlanned(RelaunchPlan)
     case relaunchStarted(RelaunchPlan, newPid: Int32?)
     case originalEnded(RelaunchPlan, newPid: Int32?, reports: [SignalReport], gone: Bool)
+    /// Detach in place (issue 8): the plan to confirm, then what happened.
+    case detachPlanned(DetachPlan)
+    case detached(DetachOutcome)
+    /// Detach in place of the tagged processes' jobs: each job's outcome, and the jobs that
+    /// could not be planned (one line each).
+    case detachedEach([DetachOutcome], refused: [String])
     /// An action could not run (a `RelaunchRefusal`, a `RelaunchError`, no live /proc): one line.
     case actionFailed(String)
     /// The environment of a process, read on request (`E` in the detail view).
@@ -68,6 +74,14 @@ public enum Effect: Hashable, Sendable {
     case relaunchEach([ProcessIdentity], via: RelaunchVia)
     /// The lab's own actions, run by LabHost.
     case lab(LabEffect)
+    /// Build a `Detacher.plan` for this process's job; the host answers `.detachPlanned`, or
+    /// (in place refused) the relaunch plan with the reason as a warning.
+    case planDetach(ProcessIdentity)
+    /// Run the confirmed in-place plan (`Detacher.execute`); the host answers `.detached`.
+    case detachInPlace(DetachPlan)
+    /// Detach in place the job (process group) of each of these processes, one plan per job;
+    /// the host answers `.detachedEach`.
+    case detachInPlaceEach([ProcessIdentity])
 }
 
 /// A dialog over the list; keys go to it first.
@@ -81,8 +95,11 @@ public enum Dialog: Hashable, Sendable {
     /// `k` with tagged processes: one signal for each of them.
     case signalMenuTagged(targets: [ProcessIdentity], index: Int, typed: String)
     case confirmSignalTagged(targets: [ProcessIdentity], signal: Int32)
-    /// `D` with tagged processes: relaunch each detached (daemonize, or v: tmux); y / n.
+    /// `D` with tagged processes: y detaches each one's job in place; r relaunches each
+    /// (daemonize, or v: tmux); n / Esc cancels.
     case detachTagged(targets: [ProcessIdentity], via: RelaunchVia)
+    /// `D` / F8 by default: detach in place; y runs it, r relaunches instead, n / Esc cancels.
+    case detachInPlace(DetachPlan)
 }
 
 public enum ViewMode: String, Sendable { case tree, table }
@@ -198,6 +215,9 @@ public struct AppState {
     public var refreshRequested = false
     /// Tagged processes (Space, `c`), by pid + start time: `k` acts on them all.
     public var tagged: Set<ProcessIdentity> = []
+    /// What sessiontop detached in place (`DetachRecord`, `$XDG_STATE_HOME/sessiontop/detached.tsv`),
+    /// for the detail pane's "detached in place by sessiontop at 14:02, log …".
+    public var detachRecords: [ProcessIdentity: DetachRecord.Entry] = [:]
     /// `F`: the process the selection stays on wherever it moves.
     public var following: ProcessIdentity?
     /// A search match shown although its session or group is folded (folds never change).

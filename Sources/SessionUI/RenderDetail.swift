@@ -1,4 +1,7 @@
 import SessionCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The sections of a process's detail view, in order; digits 1–7 jump to them, Tab goes on.
 public enum DetailSection: String, CaseIterable, Sendable {
@@ -184,6 +187,9 @@ extension Renderer {
 
         // Hangup verdict, reasons wrapped at word boundaries under their bullet.
         var hv: [[Span]] = []
+        if let r = state.detachRecords[p.identity] {
+            hv.append([("detached in place by sessiontop at \(Self.clock(r.when)), log \(r.log.replacingHome(environmentHome()))", st(.note))])
+        }
         if let v = state.verdict(p.pid) {
             var head: [Span] = [("If \(eventPhrase(p)): ", key), (v.fate.rawValue, st(fateRole(v.fate)))]
             if let by = v.by { head.append((" (by \(by.rawValue))", .plain)) }
@@ -197,6 +203,15 @@ extension Renderer {
         }
         out.append((.hangup, hv))
         return out
+    }
+
+    /// `14:02`, local time, for a unix time.
+    static func clock(_ t: Int64) -> String {
+        var tt = time_t(t)
+        var parts = tm()
+        guard localtime_r(&tt, &parts) != nil else { return "?" }
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return two(parts.tm_hour) + ":" + two(parts.tm_min)
     }
 
     /// fds grouped by kind ("12 files, 3 sockets, 280 pipes"); the terminal ones always shown,

@@ -20,6 +20,8 @@ extension Renderer {
         case .confirmSignalTagged(let ids, let sig):
             drawConfirm(&s, what: plural(ids.count, "tagged process"), members: taggedLine(ids), hint: state.taggedRefusal(ids),
                         signal: sig, top: top, bottom: bottom)
+        case .detachInPlace(let plan):
+            drawDetachInPlace(&s, plan, top: top, bottom: bottom)
         }
     }
 
@@ -28,14 +30,16 @@ extension Renderer {
         let w = min(s.width - 2, 80)
         guard w >= 20 else { return }
         var lines: [[Span]] = []
-        lines += wrapSpans([("Relaunch each in a new session without a terminal (via \(via.rawValue)), then end the original:", .plain)], width: w - 4)
+        let jobs = Set(ids.compactMap { id in snap.process(id.pid).flatMap { $0.startTime == id.startTime ? $0.pgid : nil } }).count
+        lines += wrapSpans([("y detaches in place the job of each (\(plural(jobs, "process group"))): same pids, same state, no restart; ", .plain),
+                            ("r relaunches each via \(via.rawValue) instead: a new copy restarts from scratch and the original is ended.", st(.dim))], width: w - 4)
         for id in ids {
             let cmd = snap.process(id.pid).flatMap { $0.startTime == id.startTime ? AppState.command($0) : nil } ?? "(exited)"
             lines.append([("  \(id.pid) ", st(.header)), (DisplayWidth.clip(cmd, to: w - 14), .plain)])
         }
         lines.append([])
-        lines += wrapSpans([("y", st(.header)), (" detach them", .plain), ("    v", st(.header)),
-                            (" via \(via == .daemonize ? "tmux" : "daemonize") instead", .plain),
+        lines += wrapSpans([("y", st(.header)), (" detach in place", .plain), ("    r", st(.header)), (" relaunch each", .plain),
+                            ("    v", st(.header)), (" relaunch via \(via == .daemonize ? "tmux" : "daemonize")", .plain),
                             ("    n", st(.header)), (" or ", .plain), ("Esc", st(.header)), (" cancel", .plain)], width: w - 4)
         let h = min(bottom - top, lines.count + 2)
         guard h >= 3 else { return }

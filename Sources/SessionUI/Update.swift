@@ -30,7 +30,7 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         return state.handleMouse(m)
     case .key(let k):
         return state.handleKey(k)
-    case .signalSent, .relaunchPlanned, .relaunchStarted, .originalEnded, .actionFailed, .signalsSent, .relaunchedEach:
+    case .signalSent, .relaunchPlanned, .relaunchStarted, .originalEnded, .actionFailed, .signalsSent, .relaunchedEach, .detachPlanned, .detached, .detachedEach:
         return state.actionResult(event)
     case .lab(let e):
         return state.labEvent(e)

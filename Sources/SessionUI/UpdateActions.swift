@@ -96,11 +96,11 @@ extension AppState {
         switch selectedRow?.key {
         case .process(let id)?:
             guard selectedProcess != nil else { setNote("pid \(id.pid) has exited: nothing to detach"); return [] }
-            return [.planRelaunch(id, via: .daemonize)]
+            return [.planDetach(id)]
         case .gone(let id)?:
             setNote("pid \(id.pid) has exited: nothing to detach")
         default:
-            setNote("detach relaunches one process: select a process row, then D")
+            setNote("detach works on a process and its job: select a process row, then D")
         }
         return []
     }
@@ -117,7 +117,11 @@ extension AppState {
             switch k {
             case .char("y"), .char("Y"):
                 dialog = nil
-                setNote("detaching \(plural(ids.count, "tagged process")) via \(via.rawValue)…")
+                setNote("detaching the jobs of \(plural(ids.count, "tagged process")) in place…")
+                return [.detachInPlaceEach(ids)]
+            case .char("r"), .char("R"):
+                dialog = nil
+                setNote("relaunching \(plural(ids.count, "tagged process")) via \(via.rawValue)…")
                 return [.relaunchEach(ids, via: via)]
             case .char("v"):
                 dialog = .detachTagged(targets: ids, via: via == .daemonize ? .tmux : .daemonize)
@@ -159,6 +163,8 @@ extension AppState {
                 setNote("detach cancelled: pid \(plan.original.pid) left as it is")
             default: break
             }
+        case .detachInPlace(let plan)?:
+            return detachInPlaceKey(k, plan: plan)
         case nil: break
         }
         return []
@@ -271,7 +277,7 @@ extension AppState {
             holdNote(message)
             return []
         case .relaunchedEach(let started, let lines):
-            holdNote("detached \(started) of \(lines.count) tagged" + (lines.first.map { ": " + $0 } ?? ""))
+            holdNote("relaunched \(started) of \(lines.count) tagged" + (lines.first.map { ": " + $0 } ?? ""))
             if started > 0 { tagged = [] }
             return [.refreshNow]
         case .signalsSent(let reports):
@@ -283,6 +289,8 @@ extension AppState {
             // Sent ones are done with: their tags go; refused or failed ones stay tagged.
             for r in reports where r.allSent { if case .process(let id) = r.target { tagged.remove(id) } }
             return [.refreshNow]
+        case .detachPlanned, .detached, .detachedEach:
+            return detachResult(event)
         default:
             return []
         }

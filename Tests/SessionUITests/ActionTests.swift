@@ -25,6 +25,17 @@ extension Fixture {
         return p
     }
 
+    /// An in-place plan as `Detacher.plan` builds it for fixture process 1300's job (python3,
+    /// the terminal on fds 0, 1, 2 and 4), with a fixed log path.
+    static func detachPlan() -> DetachPlan {
+        let m = DetachMemberPlan(identity: id(1300), tid: 1300, command: "python3", uid: 1000, pgid: 1300, sid: 1000,
+                                 state: .sleeping, hup: .default, terminalFds: [0, 1, 2, 4], syscall: "poll")
+        return DetachPlan(target: .process(1300), pgid: 1300, sid: 1000, members: [m],
+                          logPath: "/home/alice/.local/state/sessiontop/python3-1300.log", logOwner: nil, stdin: .null,
+                          newGroup: true, forceIgnore: false, continueFirst: false, ttyNr: 34816, ttyName: "pts/0",
+                          warnings: [], options: DetachOptions())
+    }
+
     static func id(_ pid: Int32) -> ProcessIdentity { ProcessIdentity(pid: pid, startTime: UInt64(pid) * 10) }
 }
 
@@ -168,13 +179,78 @@ extension AppState {
         #expect(s.note == "SIGHUP → process group 2100: 1 sent, 1 not sent — pid 2101 (cc1 main.c): permission denied")
     }
 
+    /// D / F8 plans in place (issue 8): y runs that plan, r asks for the relaunch plan instead,
+    /// Esc cancels; the outcome's line goes to the status line and the detail pane remembers it.
+    @Test func detachDefaultsToInPlace() {
+        var s = Fixture.state()
+        s.select(.process(Fixture.id(1300)))
+        #expect(update(&s, .key(.char("D"))) == [.planDetach(Fixture.id(1300))])
+        #expect(update(&s, .key(.function(8))) == [.planDetach(Fixture.id(1300))])
+        #expect(s.dialog == nil)
+        let plan = Fixture.detachPlan()
+        #expect(update(&s, .detachPlanned(plan)).isEmpty)
+        #expect(s.dialog == .detachInPlace(plan))
+        let text = InspectorKeysTests.screen(s).text
+        #expect(text.contains("Detach pid 1300 (python3) in place") && text.contains("same pid, same state, no restart"))
+        #expect(text.contains("1300 python3: SIGHUP → ignored; fd 0 → /dev/null, fd 1 → log, fd 2 → log, fd 4 → /dev/null"))
+        #expect(text.contains("r relaunch instead (restarts from scratch)"))
+        #expect(!text.contains("no need to detach"), "python3 is at risk in the fixture")
+        // Keys that are not answers do nothing; Esc cancels.
+        #expect(update(&s, .key(.char("x"))).isEmpty && s.dialog == .detachInPlace(plan))
+        #expect(update(&s, .key(.escape)).isEmpty && s.dialog == nil)
+        #expect(s.note == "detach cancelled: pid 1300 (python3) left as it is")
+        // r: the relaunch plan is asked for; the dialog stays until it comes.
+        _ = update(&s, .detachPlanned(plan))
+        #expect(update(&s, .key(.char("r"))) == [.planRelaunch(Fixture.id(1300), via: .daemonize)])
+        #expect(s.dialog == .detachInPlace(plan))
+        _ = update(&s, .relaunchPlanned(Fixture.plan()))
+        #expect(s.dialog == .relaunch(Fixture.plan()))
+        _ = update(&s, .key(.escape))
+        // y: only now the effect.
+        _ = update(&s, .detachPlanned(plan))
+        #expect(update(&s, .key(.char("y"))) == [.detachInPlace(plan)])
+        #expect(s.dialog == nil && s.note == "detaching pid 1300 (python3) in place…")
+        // The outcome: its line, a refresh, and the record for the detail pane.
+        var r = DetachMemberResult(identity: Fixture.id(1300), command: "python3", status: .detached, failure: nil,
+                                   hupBefore: .default, hupAfter: .ignored, redirected: [(0, false), (1, true), (2, true), (4, false)],
+                                   pgidBefore: 1300, pgidAfter: 4400, interruptedSyscall: 7, site: "syscall", signalsRedelivered: [],
+                                   syscalls: 9, stoppedMicroseconds: 900)
+        r.hangup = Verdict(fate: .survives, by: nil, reasons: ["SIGHUP is ignored"])
+        r.logout = r.hangup
+        let outcome = DetachOutcome(plan: plan, members: [r], failure: nil, newPgid: 4400, done: true,
+                                    engineMicroseconds: 2000, totalMicroseconds: 30000)
+        s.wallClock = { 1_700_000_000 }
+        #expect(update(&s, .detached(outcome)) == [.refreshNow])
+        #expect(s.note == "pid 1300 (python3) detached in place: output → /home/alice/.local/state/sessiontop/python3-1300.log; new process group 4400; it survives a hangup"
+                || s.note?.hasSuffix("it survives a hangup") == true, "\(s.note ?? "")")
+        #expect(s.detachRecords[Fixture.id(1300)]?.log == plan.logPath)
+        s.select(.process(Fixture.id(1300)))
+        s.detailOpen = true
+        s.detailFull = true
+        s.detailScroll = 1000
+        let detail = InspectorKeysTests.screen(s).text
+        #expect(detail.contains("detached in place by sessiontop at \(Renderer.clock(1_700_000_000)), log "), "\(detail)")
+    }
+
+    /// A job whose every member already survives: the dialog says there is no need.
+    @Test func detachSaysNoNeedWhenItSurvivesAlready() {
+        var s = Fixture.state()
+        var plan = Fixture.detachPlan()
+        plan.members[0].identity = Fixture.id(1100)
+        plan.members[0].command = "sleep"
+        s.verdicts[1100] = Verdict(fate: .survives, by: nil, reasons: ["SIGHUP is ignored (nohup)"])
+        _ = update(&s, .detachPlanned(plan))
+        let text = InspectorKeysTests.screen(s).text
+        #expect(text.contains("no need to detach: it already survives a hangup (SIGHUP is ignored (nohup))"), "\(text)")
+    }
+
     @Test func detachAsksBeforeTheRelaunchEffect() {
         var s = Fixture.state()
         s.select(.process(Fixture.id(1300)))
-        // D asks the host for a plan; nothing runs yet.
-        #expect(update(&s, .key(.char("D"))) == [.planRelaunch(Fixture.id(1300), via: .daemonize)])
-        #expect(update(&s, .key(.function(8))) == [.planRelaunch(Fixture.id(1300), via: .daemonize)])
-        #expect(s.dialog == nil)
+        // D asks for the in-place plan; r in its dialog asks for the relaunch plan; nothing runs yet.
+        #expect(update(&s, .key(.char("D"))) == [.planDetach(Fixture.id(1300))])
+        _ = update(&s, .detachPlanned(Fixture.detachPlan()))
+        #expect(update(&s, .key(.char("r"))) == [.planRelaunch(Fixture.id(1300), via: .daemonize)])
         let plan = Fixture.plan()
         #expect(update(&s, .relaunchPlanned(plan)).isEmpty)
         #expect(s.dialog == .relaunch(plan))

@@ -99,9 +99,26 @@ import Testing
         #expect(s.dialog == .detachTagged(targets: [Fixture.id(1100), Fixture.id(1300)], via: .tmux))
         text = Self.screen(s).text
         #expect(text.contains("via tmux"))
-        #expect(update(&s, .key(.char("y"))) == [.relaunchEach([Fixture.id(1100), Fixture.id(1300)], via: .tmux)])
+        #expect(text.contains("y detaches in place the job of each (2 process groups)") && text.contains("restarts"))
+        #expect(update(&s, .key(.char("r"))) == [.relaunchEach([Fixture.id(1100), Fixture.id(1300)], via: .tmux)])
         #expect(update(&s, .relaunchedEach(started: 2, lines: ["pid 1100 → pid 4000", "pid 1300 → pid 4001"])) == [.refreshNow])
-        #expect(s.note == "detached 2 of 2 tagged: pid 1100 → pid 4000" && s.tagged.isEmpty)
+        #expect(s.note == "relaunched 2 of 2 tagged: pid 1100 → pid 4000" && s.tagged.isEmpty)
+        // y (the default): each tagged process's job in place; a detached member's tag goes.
+        s.select(.process(Fixture.id(1100)))
+        press(&s, .char(" "))
+        s.select(.process(Fixture.id(1300)))
+        press(&s, .char(" "), .char("D"))
+        #expect(update(&s, .key(.char("y"))) == [.detachInPlaceEach([Fixture.id(1100), Fixture.id(1300)])])
+        var one = Fixture.detachPlan()
+        let member = DetachMemberResult(identity: Fixture.id(1300), command: "python3", status: .detached, failure: nil,
+                                        hupBefore: .default, hupAfter: .ignored, redirected: [], pgidBefore: 1300, pgidAfter: 1300,
+                                        interruptedSyscall: -1, site: "vdso", signalsRedelivered: [], syscalls: 5, stoppedMicroseconds: 100)
+        one.newGroup = false
+        let outcome = DetachOutcome(plan: one, members: [member], failure: nil, newPgid: nil, done: true,
+                                    engineMicroseconds: 1, totalMicroseconds: 2)
+        #expect(update(&s, .detachedEach([outcome], refused: ["group 1100: refusing to detach 1100: it is already traced by pid 9 (strace) and a process has one tracer; nothing was changed"])) == [.refreshNow])
+        #expect(s.note?.hasPrefix("detached in place 1 of 2 jobs — group 1100: refusing to detach 1100") == true, "\(s.note ?? "")")
+        #expect(s.tagged == [Fixture.id(1100)], "the refused one stays tagged")
         // n cancels, nothing asked of the host.
         s.select(.process(Fixture.id(1100)))
         press(&s, .char(" "), .char("D"))

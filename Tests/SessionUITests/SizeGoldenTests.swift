@@ -32,6 +32,7 @@ import Testing
                 press(&s, .char("k"), .char("9"), .enter)
             }),
             ("detach", { s in s.select(.process(Fixture.id(1300))); _ = update(&s, .relaunchPlanned(Fixture.plan())) }),
+            ("detach-in-place", { s in s.select(.process(Fixture.id(1300))); _ = update(&s, .detachPlanned(Fixture.detachPlan())) }),
             ("setup", { s in press(&s, .function(2)) }),
             ("detach-tagged", { s in
                 s.select(.process(Fixture.id(1100))); press(&s, .char(" "))

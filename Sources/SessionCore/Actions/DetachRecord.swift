@@ -11,6 +11,11 @@ public enum DetachRecord {
         public var identity: ProcessIdentity
         public var when: Int64
         public var log: String
+        public init(identity: ProcessIdentity, when: Int64, log: String) {
+            self.identity = identity
+            self.when = when
+            self.log = log
+        }
     }
 
     public static func path(environment: [String] = currentEnvironment()) -> String? {

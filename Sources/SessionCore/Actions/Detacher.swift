@@ -29,7 +29,7 @@ public enum DetachStdin: String, Hashable, Sendable, CaseIterable {
     case keep
 }
 
-public struct DetachOptions: Sendable {
+public struct DetachOptions: Hashable, Sendable {
     public var logPath: String?
     public var stdin: DetachStdin = .null
     /// nil: on for a job that can move (no session leader among the members), else off.
@@ -116,7 +116,7 @@ public struct DetachMemberPlan: Hashable, Sendable {
     public var syscall: String?
 }
 
-public struct DetachPlan: Sendable {
+public struct DetachPlan: Hashable, Sendable {
     public var target: DetachTarget
     public var pgid: Int32
     public var sid: Int32
@@ -326,13 +326,15 @@ public struct DetachOutcome: Sendable {
     }
 }
 
-private func environmentHome() -> String? {
+/// `$HOME` of this process, for showing paths as `~/…`.
+public func environmentHome() -> String? {
     guard let h = getenv("HOME") else { return nil }
     return String(cString: h)
 }
 
 extension String {
-    func replacingHome(_ home: String?) -> String {
+    /// The path with a leading `home/` written `~/`.
+    public func replacingHome(_ home: String?) -> String {
         guard let home, home.count > 1, hasPrefix(home + "/") else { return self }
         return "~" + dropFirst(home.count)
     }

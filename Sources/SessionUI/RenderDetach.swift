@@ -1,0 +1,45 @@
+import SessionCore
+
+/// The detach-in-place dialog (issue 8): the plan's lines, then the keys. From the state only.
+extension Renderer {
+    /// Why detaching changes nothing that matters: every member's verdict (for the event shown)
+    /// is already a certain survives / unaffected. nil when one of them is at risk.
+    func alreadySafe(_ plan: DetachPlan) -> String? {
+        var reason: String?
+        for m in plan.members {
+            guard let v = state.verdicts[m.identity.pid], v.certain, v.fate == .survives || v.fate == .unaffected else { return nil }
+            if reason == nil { reason = v.reasons.first }
+        }
+        let who = plan.members.count == 1 ? "it" : "all \(plan.members.count)"
+        return "\(who) already \(plan.members.count == 1 ? "survives" : "survive") a hangup" + (reason.map { " (\($0))" } ?? "")
+    }
+
+    func drawDetachInPlace(_ s: inout Screen, _ plan: DetachPlan, top: Int, bottom: Int) {
+        let w = min(s.width - 2, 100)
+        guard w >= 20 else { return }
+        var lines: [[Span]] = []
+        for (n, text) in plan.preview.enumerated() {
+            let isWarning = text.hasPrefix("  warning: ")
+            let style: Style = isWarning ? st(.warning) : (n == 0 ? st(.header) : .plain)
+            lines += hangingWrap(text, style: style, width: w - 4, hang: isWarning ? 11 : (text.hasPrefix("  ") ? 10 : 0))
+        }
+        if let why = alreadySafe(plan) {
+            lines += hangingWrap("no need to detach: " + why, style: st(.note), width: w - 4, hang: 2)
+        }
+        lines.append([])
+        let keys = wrapSpans([("y", st(.header)), (" detach in place", .plain),
+                              ("    r", st(.header)), (" relaunch instead (restarts from scratch)", .plain),
+                              ("    n", st(.header)), (" or ", .plain), ("Esc", st(.header)), (" cancel", .plain)], width: w - 4)
+        lines += keys
+        let h = min(bottom - top, lines.count + 2)
+        guard h >= 3 else { return }
+        let x = max(0, (s.width - w) / 2)
+        let y = top + max(0, (bottom - top - h) / 2)
+        drawBox(&s, x: x, y: y, width: w, height: h, title: "Detach \(plan.subject) in place")
+        var shown = lines
+        if shown.count > h - 2 {
+            shown = Array(shown.prefix(max(0, h - 3 - keys.count))) + [[("…", st(.dim))]] + keys
+        }
+        for (i, l) in shown.prefix(h - 2).enumerated() { putSpans(&s, l, x: x + 2, y: y + 1 + i) }
+    }
+}
