@@ -7,7 +7,13 @@ extension Renderer {
     func alreadySafe(_ plan: DetachPlan) -> String? {
         var reason: String?
         for m in plan.members {
-            guard let v = state.verdicts[m.identity.pid], v.certain, v.fate == .survives || v.fate == .unaffected else { return nil }
+            guard let v = state.verdicts[m.identity.pid] else {
+                // No verdict: the analysis covers sessions with a terminal only.
+                guard snap.session(m.sid)?.tty == nil, plan.ttyNr == 0, m.terminalFds.isEmpty else { return nil }
+                if reason == nil { reason = "its session has no terminal: no hangup can reach it" }
+                continue
+            }
+            guard v.certain, v.fate == .survives || v.fate == .unaffected else { return nil }
             if reason == nil { reason = v.reasons.first }
         }
         let who = plan.members.count == 1 ? "it" : "all \(plan.members.count)"

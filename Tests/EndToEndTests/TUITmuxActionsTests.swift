@@ -4,7 +4,8 @@ import TestSupport
 @testable import SessionCore
 
 /// The TUI's actions on real processes, through the built binary in tmux: `k` sends a signal to
-/// exactly the selected process; `D` relaunches a process detached and ends the original.
+/// exactly the selected process; `D`, then `r`, relaunches a process detached and ends the original
+/// (in place, `D`'s default, is DetachTUITests).
 @Suite struct TUITmuxActionsTests {
     init() {
         #expect(access(sessiontopBinary, X_OK) == 0, "build first: swift build")
@@ -94,6 +95,11 @@ import TestSupport
         pane.keys("Enter")
         pane.waitFor("match: sleep 8\(m)")
         pane.keys("D")
+        // In place is the default; a sleep in a session without a terminal needs nothing.
+        let inPlace = pane.waitFor("Detach pid \(original) (sleep 8\(m)) in place")
+        #expect(inPlace.contains("no need to detach: it already survives a hangup"), "\(inPlace)")
+        #expect(inPlace.contains("r relaunch instead (restarts from scratch)"))
+        pane.keys("r")
         let dialog = pane.waitFor("Detach pid \(original) (sleep) via daemonize")
         #expect(dialog.contains("run:    sleep 8\(m)"))
         #expect(dialog.contains("in:     \(dir)"))
@@ -198,6 +204,8 @@ import TestSupport
         pane.keys("Enter")
         pane.waitFor("match: sleep 9\(m)")
         pane.keys("D")
+        pane.waitFor("in place")
+        pane.keys("r")
         pane.waitFor("via daemonize")
         pane.keys("v")
         let dialog = pane.waitFor("Detach pid \(original) (sleep) via tmux")
