@@ -110,7 +110,13 @@ import TestSupport
             compared += 1
         }
         #expect(compared > 10)
-        #expect(compared >= before.processes.count / 2)
+        // Of the processes that lived through all three reads unchanged (under a parallel
+        // test run many are short-lived), ps must have listed and agreed on most.
+        let stable = before.processes.values.filter { a in
+            guard let b = after.processes[a.pid] else { return false }
+            return a.identity == b.identity && a.pgid == b.pgid && a.tpgid == b.tpgid && a.ppid == b.ppid
+        }.count
+        #expect(compared >= stable / 2, "\(compared) of \(stable) stable processes")
     }
 
     @Test func aProcessThatExitsIsDroppedNotHalfRead() throws {
