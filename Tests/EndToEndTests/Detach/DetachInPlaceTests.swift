@@ -230,4 +230,39 @@ struct DetachInPlaceTests {
         usleep(200_000)
         for p in job { #expect(DetachLab.aliveRunning(p)) }
     }
+
+    /// A job that keeps forking (a shell loop starting a `sleep` every 0.2 s): the loop's shell
+    /// and the sleep it has at the moment are detached together; after the window closes the
+    /// same shell lives on and goes on starting sleeps, each born into the new group with SIGHUP
+    /// ignored and stderr in the log (inherited from the detached shell).
+    @Test func jobThatKeepsForking() throws {
+        let d = try DetachLab(.bash)
+        try d.start()
+        d.lab.type("sh -c 'while :; do sleep 0.2; done' \(d.marker)")
+        let sh = try d.waitForJob()[0]
+        let r = try d.detach([String(sh.pid), "--json"])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("\"done\":true"), "\(r.stdout.prefix(800))")
+        try d.hangUp(.closeMaster)
+        #expect(DetachLab.aliveRunning(sh), "the loop's shell died with the window")
+        let newGroup = Int32(Files.read("/proc/\(sh.pid)/stat")?.split(separator: ")").last?.split(separator: " ")[2] ?? "") ?? -1
+        #expect(newGroup != sh.pgid && newGroup > 0)
+        // New children keep coming, each one a new pid, all in the new group, ignoring SIGHUP.
+        var seen = Set<Int32>()
+        let deadline = monotonicSeconds() + 2
+        while monotonicSeconds() < deadline {
+            let kids = (Files.read("/proc/\(sh.pid)/task/\(sh.pid)/children") ?? "").split(separator: " ").compactMap { Int32($0) }
+            for k in kids where !seen.contains(k) {
+                guard let stat = Files.read("/proc/\(k)/stat"), let pg = Int32(stat.split(separator: ")").last?.split(separator: " ")[2] ?? "") else { continue }
+                #expect(pg == newGroup, "child \(k) in group \(pg), not \(newGroup)")
+                #expect(DetachLab.sigIgnHup(k) || Processes.isGone(k), "child \(k) does not ignore SIGHUP")
+                let err = DetachLab.fdTarget(k, 2)
+                #expect(err == d.logPath || err.isEmpty, "child \(k) stderr: \(err)")
+                seen.insert(k)
+            }
+            usleep(50_000)
+        }
+        #expect(seen.count >= 5, "only \(seen.count) sleeps started in 2 s after the hangup")
+        #expect(DetachLab.aliveRunning(sh))
+    }
 }
