@@ -6,7 +6,8 @@
 # Scenario: an interactive bash in a tmux pane starts a few jobs — a background sleep, a
 # pipeline, a nohup'ed sleep with its output redirected, a python that ignores SIGHUP but keeps
 # the terminal, a stopped job (Ctrl-Z) — then runs sessiontop in the foreground. The signal
-# menu and the detach dialog are opened and cancelled: nothing is sent or started. Each screen is
+# menu is opened and cancelled; the detach dialog is opened once and cancelled, then the background
+# sleep is detached in place for real (it stays in the pane's session). Each screen is
 # captured with `capture-pane -p -e` and rendered by scripts/ansi2png.py (Pillow + DejaVu Sans
 # Mono). TERM is tmux-256color (no bce), so that coloured blanks are real cells that
 # capture-pane -N keeps. Everything started is killed by pid at the end.
@@ -117,7 +118,7 @@ wait_for "sleep"
 shot search-filter "sessiontop: filter 'at risk' and a search for 'sleep'"
 
 # The signal menu on a job (the pipeline's process group): k, nothing sent (Esc).
-"${T[@]}" send-keys -t shots Escape f f
+"${T[@]}" send-keys -t shots Escape f f f
 wait_for "filter all"
 "${T[@]}" send-keys -t shots /
 "${T[@]}" send-keys -t shots -l "sleep 4002"
@@ -126,13 +127,25 @@ wait_for "Signal process group"
 shot signal-menu "sessiontop: k opens the signal menu on the selected job (process group)"
 "${T[@]}" send-keys -t shots Escape
 
-# The detach dialog for the python job that keeps the terminal: D, then n (nothing runs).
+# The detach dialog for the python job that keeps the terminal: D shows the in-place plan, then
+# n (nothing runs).
 "${T[@]}" send-keys -t shots /
 "${T[@]}" send-keys -t shots -l "python3"
 "${T[@]}" send-keys -t shots Enter D
-wait_for "Detach pid"
-shot detach-dialog "sessiontop: D shows exactly what a detached relaunch will run"
+wait_for "in place"
+shot detach-dialog "sessiontop: D shows the plan to detach the job in place (same pid, same state, no restart)"
 "${T[@]}" send-keys -t shots n
+
+# Detached for real: the background sleep 4001 (it would die), D then y; the result line, and its
+# letter turns from D to S. (It stays in the pane's session: the cleanup kills it by sid.)
+"${T[@]}" send-keys -t shots /
+"${T[@]}" send-keys -t shots -l "sleep 4001"
+"${T[@]}" send-keys -t shots Enter D
+wait_for "in place"
+"${T[@]}" send-keys -t shots y
+wait_for "detached in place:"
+sleep 1.6  # the next scan: the new verdict
+shot detach-done "sessiontop: y detached the job in place: output to a log, new group, it survives a hangup"
 
 "${T[@]}" send-keys -t shots q
 sleep 0.3

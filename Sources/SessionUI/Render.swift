@@ -378,7 +378,7 @@ struct Renderer {
             [("t F5", key), ("  tree or table", .plain), ("   s > < F6", key), ("  sort by pid, ppid, pgid, sid, user, tty, command, fate, cpu, rss, start, threads", .plain),
              ("   P M T", key), ("  sort by CPU, memory, start", .plain), ("   I", key), ("  invert", .plain)],
             [("k F9", key), ("  signal menu for the tagged processes, else the selected process, group or session (destructive signals ask first)", .plain)],
-            [("D F8", key), ("  detach: relaunch the process in a new session without a terminal (daemonize, or v: tmux), then end the original", .plain)],
+            [("D F8", key), ("  detach the job in place (same pids, no restart); in its dialog r relaunches (restarts from scratch)", .plain)],
             [("r Ctrl-L", key), ("  refresh now", .plain), ("   Z", key), ("  pause", .plain), ("   F p", key), ("  follow the selected process", .plain),
              ("   F2 S", key), ("  setup: columns, refresh interval, colours (s saves)", .plain), ("   q F10", key), ("  quit", .plain)],
             [],

@@ -259,10 +259,11 @@ public struct DetachOutcome: Sendable {
         }
         let short = plan.logPath.replacingHome(environmentHome())
         var s = "\(plan.subject) detached in place: output → \(short)"
-        if let g = newPgid { s += "; new process group \(g)" }
         if done {
             s += "; it survives a hangup"
+            if let g = newPgid { s += " (new process group \(g))" }
         } else {
+            if let g = newPgid { s += "; new process group \(g)" }
             let bad = members.compactMap { m -> String? in
                 for v in [m.hangup, m.logout] {
                     if let v, !(v.certain && (v.fate == .survives || v.fate == .unaffected)) {
