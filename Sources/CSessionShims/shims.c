@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -65,7 +66,7 @@ int st_open_pty(char *name, size_t len) {
 
 // ---- fork/exec -------------------------------------------------------------------------
 
-enum { MSG_PID = 1, MSG_ERROR = 2, MSG_READY = 3 };
+enum { MSG_PID = 1, MSG_ERROR = 2, MSG_READY = 3, MSG_EXIT = 4 };
 
 static void report(int fd, int kind, int a, int b) {
     int msg[3] = {kind, a, b};
@@ -262,6 +263,16 @@ static int spawn_start(const st_spawn_attr *a, int gated, st_spawn_gate *g, int 
             if (failed) {
                 int status;
                 while (waitpid(grandchild, &status, 0) < 0 && errno == EINTR) {}
+            } else if (a->watch_ms > 0) {
+                // The grace period: still its parent, we can tell how it ends if it does.
+                for (int waited = 0; waited < a->watch_ms; waited += 5) {
+                    int status;
+                    pid_t w = waitpid(grandchild, &status, WNOHANG);
+                    if (w == grandchild) { report(pipefd[1], MSG_EXIT, status, 0); break; }
+                    if (w < 0 && errno != EINTR) break;
+                    struct timespec ts = {0, 5 * 1000 * 1000};
+                    nanosleep(&ts, NULL);
+                }
             }
             _exit(0);
         }
@@ -283,6 +294,8 @@ static int spawn_start(const st_spawn_attr *a, int gated, st_spawn_gate *g, int 
     g->child = child;
     g->target = a->daemon ? -1 : child;
     g->daemon = a->daemon;
+    g->watch_status = a->watch_status;
+    if (a->watch_status) *a->watch_status = -1;
     return 0;
 }
 
@@ -295,6 +308,7 @@ static int read_status(st_spawn_gate *g, int until, int *err, int *err_stage) {
         if (r < 0 && errno == EINTR) continue;
         if (r != (ssize_t)sizeof msg) return 0;  // EOF: exec succeeded (or everyone exited)
         if (msg[0] == MSG_PID) g->target = (pid_t)msg[1];
+        else if (msg[0] == MSG_EXIT && g->watch_status) *g->watch_status = msg[1];
         else if (msg[0] == MSG_ERROR && !*err) { *err = msg[1]; *err_stage = msg[2]; }
         if (msg[0] == until) return until;
     }

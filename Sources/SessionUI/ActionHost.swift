@@ -70,9 +70,14 @@ final class ActionHost: @unchecked Sendable {
             guard sender.identity(of: plan.original.pid) == plan.original else {
                 return .actionFailed("pid \(plan.original.pid) has exited meanwhile: nothing started")
             }
-            do { return .relaunchStarted(plan, newPid: try Relauncher.start(plan)) } catch {
-                return .actionFailed("detach failed: \(error.description); pid \(plan.original.pid) left running")
+            // The copy must live through its grace period (1 s) first: off the UI loop.
+            inBackground("relaunch pid \(plan.original.pid)") {
+                do throws(RelaunchError) { return .relaunchStarted(plan, newPid: try Relauncher.start(plan)) } catch {
+                    if case .copyExited = error { return .actionFailed(error.description) }
+                    return .actionFailed("relaunch failed: \(error.description); pid \(plan.original.pid) left running")
+                }
             }
+            return nil
         case .endOriginal(let plan, let newPid):
             endInBackground(plan, newPid: newPid)
             return nil
@@ -85,29 +90,13 @@ final class ActionHost: @unchecked Sendable {
             guard let sender else { return .actionFailed("signals act on the live /proc only: nothing sent") }
             return .signalsSent(ids.map { sender.send(sig, to: .process($0), force: false) })
         case .relaunchEach(let ids, let via):
-            guard let sender else { return .actionFailed("detach acts on the live /proc only") }
-            var lines: [String] = []
-            var started = 0
-            for id in ids {
-                var o = RelaunchOptions()
-                o.via = via
-                guard sender.identity(of: id.pid) == id else { lines.append("pid \(id.pid) has exited: nothing started"); continue }
-                let plan: RelaunchPlan
-                do { plan = try Relauncher.plan(pid: id.pid, options: o, reader: reader, snapshot: snapshot) } catch {
-                    lines.append("pid \(id.pid): \(error.description)")
-                    continue
-                }
-                guard plan.original == id else { lines.append("pid \(id.pid) now names another process: nothing done"); continue }
-                do {
-                    let new = try Relauncher.start(plan)
-                    started += 1
-                    lines.append("pid \(id.pid) → " + (new.map { "pid \($0)" } ?? "started"))
-                    if plan.endOriginal { endInBackground(plan, newPid: new) }
-                } catch {
-                    lines.append("pid \(id.pid): detach failed: \(error.description); left running")
-                }
+            guard sender != nil else { return .actionFailed("detach acts on the live /proc only") }
+            // Its own reader and sender: the UI thread's are not shared with a worker.
+            inBackground("relaunch \(ids.count) processes") {
+                guard let reader = try? SnapshotReader(), let sender = try? SignalSender() else { return .actionFailed("cannot open /proc: nothing relaunched") }
+                return ActionHost.relaunchEach(ids, via: via, sender: sender, reader: reader, snapshot: snapshot)
             }
-            return .relaunchedEach(started: started, lines: lines)
+            return nil
         case .planDetach(let id):
             return planDetach(id, snapshot: snapshot)
         case .detachInPlace(let plan):
@@ -186,6 +175,67 @@ final class ActionHost: @unchecked Sendable {
         pthread_mutex_unlock(lock)
         var b: UInt8 = 1
         if wakeWriteFD >= 0 { _ = write(wakeWriteFD, &b, 1) }
+    }
+
+    /// Each tagged process relaunched in turn (each copy through its grace period).
+    static func relaunchEach(_ ids: [ProcessIdentity], via: RelaunchVia, sender: SignalSender, reader: SnapshotReader, snapshot: Snapshot) -> AppEvent {
+        var lines: [String] = []
+        var started = 0
+        for id in ids {
+            var o = RelaunchOptions()
+            o.via = via
+            guard sender.identity(of: id.pid) == id else { lines.append("pid \(id.pid) has exited: nothing started"); continue }
+            let plan: RelaunchPlan
+            do { plan = try Relauncher.plan(pid: id.pid, options: o, reader: reader, snapshot: snapshot) } catch {
+                lines.append("pid \(id.pid): \(error.description)")
+                continue
+            }
+            guard plan.original == id else { lines.append("pid \(id.pid) now names another process: nothing done"); continue }
+            do {
+                let new = try Relauncher.start(plan)
+                started += 1
+                var line = "pid \(id.pid) → " + (new.map { "pid \($0)" } ?? "started")
+                if plan.endOriginal {
+                    // On this worker: the next copy starts once this original has ended.
+                    let (_, gone) = Relauncher.endOriginal(plan, sender: sender)
+                    if !gone { line += " (the original did NOT end)" }
+                }
+                lines.append(line)
+            } catch {
+                lines.append("pid \(id.pid): detach failed: \(error.description); left running")
+            }
+        }
+        return .relaunchedEach(started: started, lines: lines)
+    }
+
+    /// Runs `work` on a detached pthread (all signals blocked in it) and posts its event.
+    func inBackground(_ what: String, _ work: @escaping @Sendable () -> AppEvent) {
+        let job = Unmanaged.passRetained(WorkJob(work: work, host: self)).toOpaque()
+        var all = sigset_t(), old = sigset_t()
+        sigfillset(&all)
+        pthread_sigmask(SIG_BLOCK, &all, &old)
+        var tid = pthread_t()
+        let rc = pthread_create(&tid, nil, { arg in
+            let job = Unmanaged<WorkJob>.fromOpaque(arg!).takeRetainedValue()
+            job.host.post(job.work())
+            return nil
+        }, job)
+        pthread_sigmask(SIG_SETMASK, &old, nil)
+        if rc == 0 {
+            pthread_detach(tid)
+        } else {
+            Unmanaged<WorkJob>.fromOpaque(job).release()
+            post(.actionFailed("cannot start a thread to \(what) (\(Errno(rc).message)): nothing done"))
+        }
+    }
+
+    private final class WorkJob {
+        let work: @Sendable () -> AppEvent
+        let host: ActionHost
+        init(work: @escaping @Sendable () -> AppEvent, host: ActionHost) {
+            self.work = work
+            self.host = host
+        }
     }
 
     private final class EndJob {

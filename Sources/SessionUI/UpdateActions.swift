@@ -154,7 +154,7 @@ extension AppState {
             switch k {
             case .char("y"), .char("Y"):
                 dialog = nil
-                setNote("starting pid \(plan.original.pid) detached via \(plan.via.rawValue)…")
+                setNote("relaunching pid \(plan.original.pid) via \(plan.via.rawValue): the copy must run \(RelaunchPlan.seconds(plan.grace)) s before the original is ended…")
                 return [.relaunch(plan)]
             case .char("v"):
                 return [.planRelaunch(plan.original, via: plan.via == .daemonize ? .tmux : .daemonize)]

@@ -45,7 +45,7 @@ import TestSupport
         let newPid = try #require(TextScan.jsonInt(r.stdout, "new_pid"))
         defer { Processes.killAndReap(newPid) }
         #expect(r.stdout.contains("\"original_gone\":true"))
-        #expect(r.stdout.contains("it reads the terminal (stdin is /dev/pts/"))
+        #expect(r.stdout.contains("its stdin is the terminal /dev/pts/"))
 
         pty.closeMaster()
         // bash goes with the hangup.
@@ -112,7 +112,7 @@ import TestSupport
         #expect(noTTY.stderr == "sessiontop: not a terminal to confirm on: add --yes (or --dry-run to see the plan)\n")
         let dry = try Processes.runSessiontop(["relaunch", "\(pid)", "--dry-run", "--log", "/tmp/st-actions-x.log"])
         #expect(dry.status == 0)
-        #expect(dry.stdout.hasPrefix("relaunch pid \(pid) via daemonize:\n  run:    sleep 30\n  exe:    /usr/bin/sleep\n"))
+        #expect(dry.stdout.hasPrefix("relaunch pid \(pid) via daemonize — restarts from scratch: a new copy starts, the running state (the work done so far) is lost:\n  run:    sleep 30\n  exe:    /usr/bin/sleep\n"))
         #expect(dry.stdout.contains("stdout+stderr >> /tmp/st-actions-x.log"))
         #expect(Processes.reap(pid, within: 0.05) == nil)
         let initRefused = try Processes.runSessiontop(["relaunch", "1", "--yes"])

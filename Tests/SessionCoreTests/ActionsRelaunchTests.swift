@@ -70,7 +70,7 @@ import TestSupport
         #expect(Set(plan.environment.filter { !$0.hasPrefix("PWD=") }) == Set(env))
         #expect(plan.environment == (reader.environment(of: pid).value ?? []).map { SafeText.display($0) })
         #expect(plan.endOriginal)
-        #expect(plan.warnings.contains { $0.contains("reads the terminal") && $0.contains("/dev/null") })
+        #expect(plan.warnings.contains { $0.contains("its stdin is the terminal") && $0.contains("/dev/null") })
         #expect(plan.warnings.contains { $0.contains("child process") && $0.contains("left behind") })
         #expect(plan.preview.contains { $0.contains(dir + "/out.log") })
         #expect(plan.preview.contains { $0.contains("SIGTERM to pid \(pid)") })

@@ -91,6 +91,13 @@ typedef struct st_spawn_attr {
     uint64_t ignore_mask;
     /// st_spawn_gated only: set by it (the process that will exec waits on this fd).
     int gate_fd;
+    /// Daemon only: after a successful exec the intermediate child (still the daemon's parent)
+    /// watches it this long (ms) before it exits, and reports its wait status if it ended
+    /// meanwhile; st_spawn returns after the watch. 0: no watch.
+    int watch_ms;
+    /// With watch_ms: where the wait status of a daemon that ended during the watch is stored
+    /// (-1: it was still running when the watch ended). May be NULL.
+    int *watch_status;
 } st_spawn_attr;
 
 /// Forks and execs per `attr`. On success returns 0 and stores the pid of the process that
@@ -108,6 +115,7 @@ typedef struct st_spawn_gate {
     pid_t child;    /// the forked child (the intermediate one for a daemon)
     pid_t target;   /// the process that will exec
     int daemon;
+    int *watch_status;
 } st_spawn_gate;
 
 /// Like st_spawn, but the process that will exec first waits: returns 0 once it has done

@@ -32,6 +32,9 @@ public struct DaemonizeOptions: Sendable {
     /// NAME=VALUE, added or replacing.
     public var extraEnvironment: [String] = []
     public var umask: UInt32 = 0
+    /// A grace period (relaunch): the daemon's parent watches it this long after its exec;
+    /// `DaemonizeResult.ended` says how it ended if it did. 0: none.
+    public var graceMilliseconds: Int32 = 0
 
     public init(command: [String]) { self.command = command }
 }
@@ -67,6 +70,8 @@ public enum DaemonizeError: Error, Hashable, Sendable, CustomStringConvertible {
 /// A started daemon.
 public struct DaemonizeResult: Hashable, Sendable {
     public var pid: Int32
+    /// With a grace period: the daemon's wait status when it ended within it (nil: running).
+    public var ended: Int32? = nil
 }
 
 public enum Daemonizer {
@@ -157,8 +162,10 @@ public enum Daemonizer {
         // then): when the write fails the program never runs, so no daemon runs untracked.
         var pidFileError: Errno?
         let pid: Int32
+        var ended: Int32?
+        request.watchMilliseconds = o.graceMilliseconds
         do {
-            pid = try Spawner.spawn(request) { pid in
+            (pid, ended) = try Spawner.spawnWatched(request) { pid in
                 guard let fd = pidFile?.fd, let path = o.pidFile else { return true }
                 var text = Array("\(pid)\n".utf8)
                 let ok = ftruncate(fd, 0) == 0 && text.withUnsafeMutableBytes { pwrite(fd, $0.baseAddress, $0.count, 0) } == text.count
@@ -175,7 +182,7 @@ public enum Daemonizer {
             throw .spawn(error)
         }
         log("daemon pid \(pid)")
-        return DaemonizeResult(pid: pid)
+        return DaemonizeResult(pid: pid, ended: ended)
     }
 
     /// The caller's environment (environ(7)).

@@ -25,6 +25,11 @@ public struct RelaunchOptions: Sendable {
     public var tmuxSocket: String?
     /// tmux session / systemd unit name; nil: `relaunch-<comm>-<pid>`.
     public var name: String?
+    /// Seconds the copy must stay alive, still running its program, before the original is
+    /// ended (issue 8 §3); if it exits meanwhile the relaunch fails and the original is kept.
+    public var grace: Double = 1
+    /// Relaunch an interactive shell or a session leader with jobs anyway.
+    public var force = false
     public init() {}
 }
 
@@ -44,6 +49,11 @@ public enum RelaunchRefusal: Error, Hashable, Sendable, CustomStringConvertible 
     case noTmux
     /// No state or home directory for the default log (give --log).
     case noLogDirectory(uid: UInt32)
+    /// An interactive shell (login shell, `-i`, or stdin a terminal with no script): its copy
+    /// would have no terminal and exit ("no job control in this shell").
+    case interactiveShell(pid: Int32, shell: String, why: String)
+    /// A session leader whose session has other process groups: ending it hangs them up.
+    case leaderWithJobs(pid: Int32, groups: Int)
 
     public var description: String {
         switch self {
@@ -60,6 +70,10 @@ public enum RelaunchRefusal: Error, Hashable, Sendable, CustomStringConvertible 
         case .systemdNotRunning(let why): return "systemd-run: \(why); use --via daemonize or --via tmux"
         case .noTmux: return "tmux is not installed (no tmux in PATH)"
         case .noLogDirectory(let uid): return SafeFileError.noLogDirectory(uid: uid).description
+        case .interactiveShell(let pid, let shell, let why):
+            return "refusing to relaunch pid \(pid): it is an interactive \(shell) (\(why)); a copy would have no terminal and exit at once, and ending the original ends its jobs; detach its jobs in place (sessiontop detach PID-of-the-job) or --force"
+        case .leaderWithJobs(let pid, let groups):
+            return "refusing to relaunch pid \(pid): it leads a session with \(groups) other process group\(groups == 1 ? "" : "s") (jobs) that ending it would hang up; detach them in place (sessiontop detach --pgid G) or --force"
         }
     }
 }
@@ -90,11 +104,15 @@ public struct RelaunchPlan: Hashable, Sendable {
     public var warnings: [String]
     /// Where the tmux session or unit is named.
     public var name: String
+    /// Seconds the copy must live before the original is ended.
+    public var grace: Double = 1
+    /// tmux: the server the session goes to (`-S` path or `-L` name), for the attach command.
+    public var tmuxServer: [String] = []
 
     /// Lines for a confirmation dialog or `--dry-run`.
     public var preview: [String] {
         var out: [String] = []
-        out.append("relaunch pid \(original.pid) via \(via.rawValue):")
+        out.append("relaunch pid \(original.pid) via \(via.rawValue) — restarts from scratch: a new copy starts, the running state (the work done so far) is lost:")
         out.append("  run:    \(Self.quote(arguments))")
         out.append("  exe:    \(executable)")
         out.append("  in:     \(directory)  (umask \(octal(umask)))")
@@ -107,10 +125,14 @@ public struct RelaunchPlan: Hashable, Sendable {
             out.append("  launch: \(Self.quote(launcher.prefix(12).map { $0 }))\(launcher.count > 12 ? " … (\(launcher.count) words)" : "")")
         }
         out.append(endOriginal
-                   ? "  then:   SIGTERM to pid \(original.pid), SIGKILL after \(Int(termTimeout)) s if still running"
+                   ? "  then:   once the copy has run \(Self.seconds(grace)) s, SIGTERM to pid \(original.pid), SIGKILL after \(Int(termTimeout)) s if still running (if the copy exits first, the original is kept)"
                    : "  then:   keep the original running")
         for w in warnings { out.append("  warning: \(w)") }
         return out
+    }
+
+    public static func seconds(_ s: Double) -> String {
+        s == s.rounded() ? String(Int(s)) : String(s)
     }
 
     /// sh-style quoting for display.
@@ -143,6 +165,7 @@ public struct RelaunchPlan: Hashable, Sendable {
             w.key("log"); if let l = logPath { w.string(l) } else { w.null() }
             w.key("launcher"); w.array { w in for a in launcher { w.string(a) } }
             w.key("end_original"); w.bool(endOriginal)
+            w.key("grace_seconds"); w.double(grace)
             w.key("warnings"); w.array { w in for x in warnings { w.string(x) } }
         }
     }
@@ -153,13 +176,34 @@ public enum RelaunchError: Error, Hashable, Sendable, CustomStringConvertible {
     case launcher(String)
     /// The log file was refused or could not be created (SafeFile's rules).
     case log(SafeFileError)
+    /// The copy exited within the grace period: its wait status (nil: unknown, e.g. tmux
+    /// collected it), the last lines of its log; the original was left untouched.
+    case copyExited(pid: Int32, status: Int32?, grace: Double, original: Int32, logTail: [String])
 
     public var description: String {
         switch self {
         case .start(let e): return e.description
         case .launcher(let s): return s
         case .log(let e): return e.description
+        case .copyExited(let pid, let status, let grace, let original, let tail):
+            var s = "relaunch failed: the copy (pid \(pid)) "
+            if let st = status {
+                s += (st & 0x7f) == 0 ? "exited with status \((st >> 8) & 0xff)" : "was killed by SIG\(Signals.name(of: st & 0x7f))"
+            } else {
+                s += "exited"
+            }
+            s += " within \(RelaunchPlan.seconds(grace)) s; pid \(original) left running, untouched"
+            if !tail.isEmpty { s += "; its log ends: " + tail.joined(separator: " | ") }
+            return s
         }
+    }
+}
+
+extension RelaunchError {
+    /// The copy's exit code when it exited normally within the grace period.
+    public var copyExitCode: Int32? {
+        if case .copyExited(_, let st?, _, _, _) = self, (st & 0x7f) == 0 { return (st >> 8) & 0xff }
+        return nil
     }
 }
 
@@ -170,6 +214,8 @@ public struct RelaunchOutcome: Hashable, Sendable {
     public var ended: [SignalReport]
     /// The original is gone.
     public var originalGone: Bool
+    /// Where the copy went (tmux: socket and attach command).
+    public var started: Relauncher.Started? = nil
 }
 
 public enum Relauncher {
@@ -229,7 +275,13 @@ public enum Relauncher {
             for f in fds where f.kind == .tty || FdTargetParser.isTTYPath(f.target) {
                 if options.via == .tmux { break }
                 if f.fd == 0 {
-                    warnings.append("it reads the terminal (stdin is \(f.targetText)): the new process gets /dev/null")
+                    // True warnings only: /proc/PID/syscall shows whether it is reading it now.
+                    let sys = p.syscall.value
+                    if let fd = sys?.readingFD, fds.contains(where: { $0.fd == fd && ($0.kind == .tty || FdTargetParser.isTTYPath($0.target)) }) {
+                        warnings.append("it is reading the terminal now (blocked in read on fd \(fd), \(f.targetText)): the copy reads /dev/null and gets end-of-file")
+                    } else {
+                        warnings.append("its stdin is the terminal \(f.targetText) (it is not reading it now): the copy's is /dev/null")
+                    }
                 } else if f.fd <= 2 {
                     warnings.append("its \(names[Int(f.fd)]) is the terminal \(f.targetText): output goes to \(options.via == .daemonize ? "the log" : "the journal")")
                 } else {
@@ -244,12 +296,48 @@ public enum Relauncher {
             }
         }
         let snap = snapshot ?? reader.snapshot()
+        // Relaunch restarts it: say so plainly, and what would keep it instead.
+        let verdicts = HangupVerdicts(snap, events: [.hangup, .logout])
+        let safe = [HangupEvent.hangup, .logout].allSatisfy { e in
+            guard let v = verdicts.verdict(pid, e) else { return snap.session(p.sid)?.tty == nil }
+            return v.certain && (v.fate == .survives || v.fate == .unaffected)
+        }
+        if safe {
+            let why = verdicts.verdict(pid, .hangup)?.reasons.first ?? "its session has no terminal: no hangup can reach it"
+            warnings.insert("no need to detach: pid \(pid) already survives a hangup (\(why)); relaunching only restarts it", at: 0)
+        } else if !p.isSessionLeader {
+            warnings.insert("to keep it running instead (same pid, same state): sessiontop detach \(pid)", at: 0)
+        }
         let kids = (snap.children[pid] ?? []).filter { snap.processes[$0].map { !$0.state.isGone } ?? false }
         if !kids.isEmpty {
             let list = kids.prefix(8).map(String.init).joined(separator: ", ")
             warnings.append("it has \(kids.count) child process\(kids.count == 1 ? "" : "es") (\(list)\(kids.count > 8 ? ", …" : "")) that would be left behind")
         }
         if p.state.isStopped { warnings.append("it is stopped: the new copy starts running") }
+        // nohup: SIGHUP ignored and the output in nohup.out; the copy's goes to the new log.
+        if p.signals.ignored.contains(Signals.hup), options.via == .daemonize,
+           let out = p.fds.value?.first(where: { $0.fd == 1 }), out.targetText.hasSuffix("/nohup.out") {
+            warnings.append("it was started with nohup: its output moves from \(out.targetText) to the new log")
+        }
+        // Interactive shells and session leaders with jobs: a copy cannot replace them.
+        let shells: Set<String> = ["bash", "zsh", "fish", "dash", "sh", "ksh", "mksh", "tcsh", "csh", "ash", "busybox"]
+        let arg0 = argv[0].split(separator: "/").last.map(String.init) ?? argv[0]
+        let shellName = arg0.hasPrefix("-") ? String(arg0.dropFirst()) : arg0
+        if shells.contains(shellName) || shells.contains(p.commText) {
+            let rest = argv.dropFirst()
+            var why: String?
+            if arg0.hasPrefix("-") || rest.contains("-l") || rest.contains("--login") { why = "a login shell" }
+            else if rest.contains("-i") || rest.contains(where: { $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.contains("i") && !$0.contains("c") }) { why = "started with -i" }
+            else if rest.allSatisfy({ $0.hasPrefix("-") }),
+                    let in0 = p.fds.value?.first(where: { $0.fd == 0 }), in0.kind == .tty || FdTargetParser.isTTYPath(in0.target) {
+                why = "no script, stdin the terminal \(in0.targetText)"
+            }
+            if let why, !options.force { throw .interactiveShell(pid: pid, shell: shellName, why: why) }
+        }
+        if p.isSessionLeader, !options.force, !options.keep {
+            let others = Set(snap.processes.values.filter { $0.sid == p.sid && $0.pgid != p.pgid && !$0.state.isGone }.map(\.pgid))
+            if !others.isEmpty { throw .leaderWithJobs(pid: pid, groups: others.count) }
+        }
         // Ending an ancestor ends sessiontop's own terminal session with it.
         var ancestor = snap.processes[reader.selfPid]?.ppid ?? 0
         var hops = 0
@@ -267,7 +355,7 @@ public enum Relauncher {
         var plan = RelaunchPlan(original: p.identity, via: options.via, executable: exe, arguments: argv,
                                 directory: cwd, environment: env, umask: umask, user: user, logPath: nil,
                                 launcher: [], endOriginal: !options.keep, termTimeout: options.termTimeout,
-                                warnings: warnings, name: name)
+                                warnings: warnings, name: name, grace: max(0, options.grace))
         switch options.via {
         case .daemonize:
             if let path = options.logPath {
@@ -282,8 +370,15 @@ public enum Relauncher {
         case .tmux:
             guard let tmux = findInPath("tmux") else { throw .noTmux }
             var cmd = [tmux]
-            if let s = options.tmuxSocket { cmd += ["-L", s] }
-            cmd += ["new-session", "-d", "-P", "-F", "#{pane_pid}", "-s", name, "-c", cwd]
+            // The server: --tmux-socket, else the one sessiontop runs in ($TMUX: socket,pid,n),
+            // else the original's default server (its environment decides, as tmux would).
+            if let s = options.tmuxSocket {
+                plan.tmuxServer = s.hasPrefix("/") ? ["-S", s] : ["-L", s]
+            } else if let t = getenv("TMUX").map({ String(cString: $0) }), let sock = t.split(separator: ",").first, sock.hasPrefix("/") {
+                plan.tmuxServer = ["-S", String(sock)]
+            }
+            cmd += plan.tmuxServer
+            cmd += ["new-session", "-d", "-P", "-F", "#{pane_pid} #{socket_path}", "-s", name, "-c", cwd]
             for e in env where !e.hasPrefix("TMUX=") && !e.hasPrefix("TMUX_PANE=") { cmd += ["-e", e] }
             // A pane runs argv[0] through execvp (tmux spawn.c); sh sets the umask first, and
             // `exec "$@"` keeps argv. argv[0] must find the same program in PATH.
@@ -311,11 +406,11 @@ public enum Relauncher {
     /// Blocks up to `termTimeout` (+2 s) while the original ends: a UI may call `start` and
     /// `endOriginal` separately, the second off its event loop.
     public static func execute(_ plan: RelaunchPlan, sender: SignalSender? = nil) throws(RelaunchError) -> RelaunchOutcome {
-        let newPid = try start(plan)
+        let started = try launch(plan)
         var ended: [SignalReport] = []
         var gone = false
         if plan.endOriginal { (ended, gone) = endOriginal(plan, sender: sender) }
-        return RelaunchOutcome(newPid: newPid, ended: ended, originalGone: gone)
+        return RelaunchOutcome(newPid: started.pid, ended: ended, originalGone: gone, started: started)
     }
 
     /// SIGTERM (SIGCONT if stopped), SIGKILL after the timeout, all checked against the
@@ -328,7 +423,25 @@ public enum Relauncher {
 
     /// Starts the copy only. Returns its pid (for tmux, the pane's; nil for systemd-run).
     public static func start(_ plan: RelaunchPlan) throws(RelaunchError) -> Int32? {
+        try launch(plan).pid
+    }
+
+    /// Where the copy went.
+    public struct Started: Hashable, Sendable {
+        public var pid: Int32?
+        /// tmux: the server's socket path, as tmux reports it.
+        public var tmuxSocket: String?
+        /// tmux: the exact command that attaches to the copy's session.
+        public var attachCommand: String?
+    }
+
+    /// Starts the copy, then waits `plan.grace` seconds: it must still be running before this
+    /// returns (daemonize: its parent watches it and reports its wait status; tmux: the pane's
+    /// process is polled). A copy that exits meanwhile throws `.copyExited`, and nothing has
+    /// been done to the original.
+    public static func launch(_ plan: RelaunchPlan) throws(RelaunchError) -> Started {
         var newPid: Int32?
+        var socket: String?
         switch plan.via {
         case .daemonize:
             // The log is opened here, by rules no other user can subvert (SafeFile).
@@ -354,11 +467,18 @@ public enum Relauncher {
             o.user = plan.user
             o.userEnvironment = false
             o.outputFD = log?.fd
-            do { newPid = try Daemonizer.start(o).pid } catch {
+            o.graceMilliseconds = Int32(min(plan.grace, 600) * 1000)
+            let result: DaemonizeResult
+            do { result = try Daemonizer.start(o) } catch {
                 log?.removeIfCreated()
                 throw .start(error)
             }
             withExtendedLifetime(log) {}
+            newPid = result.pid
+            if let status = result.ended {
+                throw .copyExited(pid: result.pid, status: status, grace: plan.grace, original: plan.original.pid,
+                                  logTail: plan.logPath.map { logTail($0) } ?? [])
+            }
         case .tmux, .systemdRun:
             // tmux: a server it starts gets the original's environment as its global one;
             // systemd-run needs the caller's (XDG_RUNTIME_DIR, the bus), --setenv carries the rest.
@@ -368,10 +488,62 @@ public enum Relauncher {
                 throw .launcher("\(plan.via.rawValue) failed: \(msg)")
             }
             if plan.via == .tmux {
-                newPid = Int32(String(decoding: out, as: UTF8.self).filter { $0.isNumber })
+                let words = String(decoding: out, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
+                newPid = words.first.flatMap { Int32($0) }
+                socket = words.dropFirst().first.map(String.init)
+                if let pid = newPid, plan.grace > 0 {
+                    // tmux collects the pane's status itself: alive or not is what we can tell.
+                    let deadline = monotonicSeconds() + plan.grace
+                    while monotonicSeconds() < deadline {
+                        if !isRunning(pid) {
+                            throw .copyExited(pid: pid, status: nil, grace: plan.grace, original: plan.original.pid, logTail: [])
+                        }
+                        usleep(20_000)
+                    }
+                }
             }
         }
-        return newPid
+        var attach: String?
+        if plan.via == .tmux {
+            let server = socket.map { ["-S", $0] } ?? plan.tmuxServer
+            attach = RelaunchPlan.quote(["tmux"] + server + ["attach", "-t", plan.name])
+        }
+        return Started(pid: newPid, tmuxSocket: socket, attachCommand: attach)
+    }
+
+    /// Alive and not a zombie (`/proc/<pid>/stat` state).
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 512)
+        let n = read(fd, &buf, buf.count)
+        guard n > 0, let close = buf[0..<n].lastIndex(of: UInt8(ascii: ")")), close + 2 < n else { return false }
+        let state = buf[close + 2]
+        return state != UInt8(ascii: "Z") && state != UInt8(ascii: "X")
+    }
+
+    static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// The last `count` lines of a log (at most its last 16 KiB read), control bytes escaped.
+    public static func logTail(_ path: String, count: Int = 5) -> [String] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return [] }
+        let size = Int(st.st_size)
+        let want = min(size, 16384)
+        var buf = [UInt8](repeating: 0, count: want)
+        let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(size - want)) }
+        guard n > 0 else { return [] }
+        let lines = buf[0..<n].split(separator: 0x0a).map { SafeText.display(Array($0)) }.filter { !$0.isEmpty }
+        return Array(lines.suffix(count))
     }
 
     /// `<state dir>/<comm>-<pid>-<YYYYmmdd-HHMMSS>.log`, where the state dir is the one of the

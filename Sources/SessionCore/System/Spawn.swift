@@ -31,6 +31,9 @@ public struct SpawnRequest: Sendable {
     /// otherwise), keeping `ignoredSignals` ignored.
     public var resetSignals = true
     public var ignoredSignals: SignalSet = []
+    /// Daemon only: the intermediate child watches the daemon this long after its exec (a
+    /// grace period) and reports how it ended if it did (`Spawner.spawnWatched`).
+    public var watchMilliseconds: Int32 = 0
 
     public init(_ arguments: [String]) {
         self.arguments = arguments
@@ -79,9 +82,33 @@ public enum Spawner {
         }
     }
 
-    public static func spawn(_ r: SpawnRequest) throws(SpawnError) -> Int32 { try spawn(r, gate: nil) }
+    public static func spawn(_ r: SpawnRequest) throws(SpawnError) -> Int32 {
+        var ignored: Int32 = -1
+        return try spawn(r, gate: nil, watchStatus: &ignored)
+    }
+
+    /// A daemon, watched for `r.watchMilliseconds` after its exec by its parent (the
+    /// intermediate child): its pid, and its wait status if it ended within that time (nil:
+    /// still running).
+    public static func spawnWatched(_ r: SpawnRequest, beforeExec: (Int32) -> Bool) throws(SpawnError) -> (pid: Int32, ended: Int32?) {
+        var status: Int32 = -1
+        let pid: Int32
+        do {
+            pid = try withoutActuallyEscaping(beforeExec) { f in try spawn(r, gate: f, watchStatus: &status) }
+        } catch let e as SpawnError {
+            throw e
+        } catch {
+            fatalError("unreachable: spawn throws SpawnError only")
+        }
+        return (pid, status >= 0 ? status : nil)
+    }
 
     private static func spawn(_ r: SpawnRequest, gate beforeExec: ((Int32) -> Bool)?) throws(SpawnError) -> Int32 {
+        var ignored: Int32 = -1
+        return try spawn(r, gate: beforeExec, watchStatus: &ignored)
+    }
+
+    private static func spawn(_ r: SpawnRequest, gate beforeExec: ((Int32) -> Bool)?, watchStatus: inout Int32) throws(SpawnError) -> Int32 {
         let program = r.executable ?? r.arguments.first ?? ""
         var cStrings: [UnsafeMutablePointer<CChar>] = []
         defer { for p in cStrings { free(p) } }
@@ -98,6 +125,9 @@ public enum Spawner {
         for (child, parent) in r.fileDescriptors { fdMap.append(child); fdMap.append(parent ?? -1) }
         var groups: [gid_t] = r.user?.groups ?? []
 
+        let watchPointer = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        watchPointer.pointee = -1
+        defer { watchStatus = watchPointer.pointee; watchPointer.deallocate() }
         var pid: pid_t = 0
         var stage: Int32 = 0
         let rc: Int32 = argv.withUnsafeMutableBufferPointer { argvBuf in
@@ -126,6 +156,8 @@ public enum Spawner {
                         }
                         attr.reset_signals = r.resetSignals ? 1 : 0
                         attr.ignore_mask = r.ignoredSignals.mask
+                        attr.watch_ms = r.daemon ? r.watchMilliseconds : 0
+                        attr.watch_status = watchPointer
                         guard let beforeExec else { return st_spawn(&attr, &pid, &stage) }
                         var gate = st_spawn_gate()
                         if st_spawn_gated(&attr, &gate, &pid, &stage) != 0 { return -1 }
