@@ -101,4 +101,30 @@ struct RelaunchSafetyTests {
         r = try relaunch([String(cat.pid), "--dry-run"])
         #expect(r.stdout.contains("it is reading the terminal now (blocked in read on fd 0"), "\(r.stdout)")
     }
+
+    /// A tmux relaunch says where the copy went: the socket, the session, and the exact attach
+    /// command, which names a session that exists on that server.
+    @Test func tmuxRelaunchSaysWhereItWent() throws {
+        Processes.becomeSubreaper()
+        let dir = try TempDirectory.make("relaunchtmux")
+        defer { TempDirectory.remove(dir) }
+        let m = TextScan.uniqueNumber()
+        let socket = dir + "/tmux.sock"
+        let original = try Processes.spawn(["sleep", "5\(m)"]) { $0.newSession = true; $0.workingDirectory = dir }
+        defer { Processes.killAndReap(original) }
+        defer { _ = try? Processes.run(["tmux", "-S", socket, "kill-server"]) }
+        usleep(200_000)
+        var env = Processes.defaultEnvironment().filter { !$0.hasPrefix("TMUX=") }
+        env.append("TMUX_TMPDIR=" + dir)
+        let r = try Processes.run([PackagePaths.binary, "relaunch", String(original), "--via", "tmux", "--tmux-socket", socket, "--yes"], environment: env)
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        let name = "relaunch-sleep-\(original)"
+        #expect(r.stdout.contains("tmux session \(name) on the server at \(socket); attach with: tmux -S \(socket) attach -t \(name)"), "\(r.stdout)")
+        let has = try Processes.run(["tmux", "-S", socket, "has-session", "-t", name])
+        #expect(has.status == 0, "\(has.stderr)")
+        let pane = Int32((try Processes.run(["tmux", "-S", socket, "display-message", "-p", "-t", name, "#{pane_pid}"])).stdout.filter(\.isNumber)) ?? 0
+        defer { Processes.killAndReap(pane) }
+        #expect(pane > 0 && !Processes.isGone(pane))
+        #expect(Processes.termSignal(Processes.reap(original, within: 6)) == SIGTERM)
+    }
 }
