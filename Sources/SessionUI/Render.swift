@@ -369,7 +369,7 @@ struct Renderer {
             [("Keys", st(.title))],
             [("↑ ↓ j PgUp PgDn Home End", key), ("  move", .plain)],
             [("Enter", key), ("  fold or unfold a session or group; on a process, the detail view (it scrolls: PgUp PgDn Home End; 1-7 or Tab jump to identity, session & group, signals, fds, environment, cgroup, hangup; o every fd; E environment; Esc back)", .plain)],
-            [("+ - *", key), ("  expand, collapse, expand all / collapse all", .plain), ("   i", key), ("  detail pane beside the list", .plain)],
+            [("+ - *", key), ("  expand, collapse, expand all / collapse all", .plain), ("   i", key), ("  detail pane beside the list (PgUp PgDn Home End scroll it)", .plain)],
             [("← →", key), ("  scroll long command lines (process rows, table); on a session or group, close / open; ← at the left edge goes to the parent row", .plain)],
             [("Space", key), ("  tag a process", .plain), ("   c", key), ("  tag it and its descendants", .plain), ("   U", key), ("  untag all; k acts on the tagged ones", .plain)],
             [("/ F3", key), ("  search command, pid, user, tty (folds never change: only the match is shown; Esc hides it again)", .plain), ("   n N", key), ("  next / previous", .plain)],

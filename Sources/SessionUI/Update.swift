@@ -164,6 +164,18 @@ extension AppState {
         }
         if detailFull { return detailKey(k) }
         if setupOpen { return setupKey(k) }
+        // The side pane (i) is open: the paging keys scroll it; ↑ ↓ still move in the list.
+        if detailOpen, layout.paneHeight > 1 {
+            let body = layout.paneHeight - 1
+            let most = max(0, detailDocument().lines.count - body)
+            switch k {
+            case .pageUp: detailScroll = max(0, min(detailScroll, most) - max(1, body - 1)); return []
+            case .pageDown: detailScroll = min(most, detailScroll + max(1, body - 1)); return []
+            case .home: detailScroll = 0; return []
+            case .end: detailScroll = most; return []
+            default: break
+            }
+        }
         switch k {
         case .char("q"), .function(10): return [.quit]
         case .up: move(by: -1)
@@ -270,6 +282,8 @@ extension AppState {
     mutating func move(to index: Int) {
         guard !rows.isEmpty else { return }
         selectedIndex = min(max(0, index), rows.count - 1)
+        // Another row: its detail starts at the top.
+        if selection != rows[selectedIndex].key, !detailFull { detailScroll = 0 }
         selection = rows[selectedIndex].key
         clampScroll()
     }

@@ -230,6 +230,36 @@ import Testing
         #expect(!s.detailFull && s.selectedRow?.key == .process(Fixture.id(1100)))
     }
 
+    /// With the side pane open (i), PgUp PgDn Home End scroll the pane, not the list; ↑ ↓ move
+    /// in the list, and another row's detail starts at its top.
+    @Test func pagingKeysScrollTheSidePane() {
+        var s = Fixture.state(width: 80, height: 24)
+        s.select(.process(Fixture.id(1100)))
+        press(&s, .char("i"))
+        #expect(s.detailOpen && !s.detailFull)
+        let row = s.selectedIndex
+        let lines = s.detailDocument().lines.count
+        let body = s.layout.paneHeight - 1
+        #expect(lines > body, "the pane's document is longer than the pane (\(lines) lines, \(body) shown)")
+        press(&s, .pageDown)
+        #expect(s.selectedIndex == row && s.detailScroll > 0)
+        let before = Self.screen(s).text
+        press(&s, .end)
+        #expect(s.detailScroll == lines - body && s.selectedIndex == row)
+        #expect(Self.screen(s).text != before)
+        press(&s, .pageUp)
+        #expect(s.detailScroll == max(0, lines - body - (body - 1)))
+        press(&s, .home)
+        #expect(s.detailScroll == 0 && s.selectedIndex == row)
+        press(&s, .end, .down)
+        #expect(s.selectedIndex != row && s.detailScroll == 0)
+        // Closed pane: PgDn moves the list again.
+        press(&s, .char("i"))
+        let at = s.selectedIndex
+        press(&s, .pageDown)
+        #expect(s.selectedIndex != at)
+    }
+
     @Test func reasonsWrapAtWordBoundaries() {
         var s = Fixture.state(width: 80, height: 24)
         s.select(.process(Fixture.id(1100)))
