@@ -127,4 +127,29 @@ struct RelaunchSafetyTests {
         #expect(pane > 0 && !Processes.isGone(pane))
         #expect(Processes.termSignal(Processes.reap(original, within: 6)) == SIGTERM)
     }
+
+    /// argv that is not UTF-8 is exec'd byte for byte (the plan shows it escaped).
+    @Test func argvBytesThatAreNotUTF8AreReproduced() throws {
+        Processes.becomeSubreaper()
+        let dir = try TempDirectory.make("relaunchbytes")
+        defer { TempDirectory.remove(dir) }
+        let m = TextScan.uniqueNumber()
+        // The inner sh's $0 is the bytes "m<N>\xff\xfe)": printf makes them.
+        let original = try Processes.spawn(["sh", "-c", "exec sh -c 'while :; do sleep 0.05; done' \"$(printf 'm\(m)\\377\\376)')\""]) {
+            $0.newSession = true; $0.workingDirectory = dir
+        }
+        defer { Processes.killAndReap(original) }
+        let want: [UInt8] = Array("sh\0-c\0while :; do sleep 0.05; done\0m\(m)".utf8) + [0xff, 0xfe, 0x29, 0]
+        #expect(waitUntil { Files.readBytes("/proc/\(original)/cmdline") == want }, "the original's argv")
+        let dry = try relaunch([String(original), "--dry-run"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("m\(m)\\xff\\xfe)") && dry.stdout.contains("not UTF-8: shown with \\xNN escapes, exec'd byte for byte"), "\(dry.stdout)")
+        let tmux = try relaunch([String(original), "--dry-run", "--via", "tmux"])
+        #expect(tmux.status == 1 && tmux.stderr.contains("not valid UTF-8") && tmux.stderr.contains("--via daemonize"), "\(tmux.stderr)")
+        let r = try relaunch([String(original), "--yes", "--json", "--log", "\(dir)/copy.log", "--grace", "0.3"])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        let newPid = Int32(r.stdout.firstMatch(of: /"new_pid":(\d+)/).map { String($0.1) } ?? "") ?? 0
+        defer { Processes.killAndReap(newPid) }
+        #expect(newPid > 0 && Files.readBytes("/proc/\(newPid)/cmdline") == want, "the copy's argv: \(Files.readBytes("/proc/\(newPid)/cmdline") ?? [])")
+    }
 }

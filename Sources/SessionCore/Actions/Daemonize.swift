@@ -35,6 +35,11 @@ public struct DaemonizeOptions: Sendable {
     /// A grace period (relaunch): the daemon's parent watches it this long after its exec;
     /// `DaemonizeResult.ended` says how it ended if it did. 0: none.
     public var graceMilliseconds: Int32 = 0
+    /// The command and environment as bytes (not necessarily UTF-8), exec'd as they are;
+    /// `environmentBytes` replaces the environment (with `extraEnvironment` and the user's
+    /// variables left out).
+    public var commandBytes: [[UInt8]]?
+    public var environmentBytes: [[UInt8]]?
 
     public init(command: [String]) { self.command = command }
 }
@@ -103,6 +108,8 @@ public enum Daemonizer {
             log("user \(u.name): uid \(u.uid), gid \(u.gid), groups \(u.groups.map(String.init).joined(separator: ","))")
         }
         request.environment = env
+        request.argumentBytes = o.commandBytes
+        request.environmentBytes = o.environmentBytes
 
         // Whose existing files may be used in a directory others can write to.
         var owners: Set<UInt32> = [geteuid()]

@@ -104,6 +104,10 @@ public struct RelaunchPlan: Hashable, Sendable {
     public var warnings: [String]
     /// Where the tmux session or unit is named.
     public var name: String
+    /// The exact argv and environment bytes when some are not UTF-8 (`arguments` and
+    /// `environment` then hold their display form, `\xNN`); the daemonize path execs these.
+    public var argumentBytes: [[UInt8]]? = nil
+    public var environmentBytes: [[UInt8]]? = nil
     /// Seconds the copy must live before the original is ended.
     public var grace: Double = 1
     /// tmux: the server the session goes to (`-S` path or `-L` name), for the attach command.
@@ -251,10 +255,20 @@ public enum Relauncher {
         if argvBytes.isEmpty { throw .unreadable(what: "command line", reason: .notApplicable) }
         let envBytes = try known(reader.environment(of: pid), "environment")
 
+        // argv and environment need not be UTF-8: the daemonize path execs their bytes; tmux and
+        // systemd-run take text, so there they are refused.
+        let bytesOK = options.via == .daemonize
+        func textOrBytes(_ b: [UInt8], _ what: String) throws(RelaunchRefusal) -> String {
+            if let s = String(validating: b, as: UTF8.self) { return s }
+            if bytesOK { return SafeText.display(b) }
+            throw .notUTF8(what: what + " (relaunch it --via daemonize, which passes the bytes as they are)")
+        }
         var argv: [String] = []
-        for a in argvBytes { argv.append(try text(a, "command line")) }
+        for a in argvBytes { argv.append(try textOrBytes(a, "command line")) }
         var env: [String] = []
-        for e in envBytes { env.append(try text(e, "environment")) }
+        for e in envBytes { env.append(try textOrBytes(e, "environment")) }
+        let rawArgv = argvBytes.contains { String(validating: $0, as: UTF8.self) == nil } ? argvBytes : nil
+        let rawEnv = envBytes.contains { String(validating: $0, as: UTF8.self) == nil } ? envBytes : nil
         let exe = try text(exeBytes, "program path")
         let cwd = try text(cwdBytes, "working directory")
 
@@ -356,6 +370,11 @@ public enum Relauncher {
                                 directory: cwd, environment: env, umask: umask, user: user, logPath: nil,
                                 launcher: [], endOriginal: !options.keep, termTimeout: options.termTimeout,
                                 warnings: warnings, name: name, grace: max(0, options.grace))
+        plan.argumentBytes = rawArgv
+        plan.environmentBytes = rawEnv
+        if rawArgv != nil || rawEnv != nil {
+            plan.warnings.append("its \(rawArgv != nil ? "command line" : "environment") is not UTF-8: shown with \\xNN escapes, exec'd byte for byte")
+        }
         switch options.via {
         case .daemonize:
             if let path = options.logPath {
@@ -467,6 +486,8 @@ public enum Relauncher {
             o.user = plan.user
             o.userEnvironment = false
             o.outputFD = log?.fd
+            o.commandBytes = plan.argumentBytes
+            o.environmentBytes = plan.environmentBytes
             o.graceMilliseconds = Int32(min(plan.grace, 600) * 1000)
             let result: DaemonizeResult
             do { result = try Daemonizer.start(o) } catch {

@@ -34,6 +34,10 @@ public struct SpawnRequest: Sendable {
     /// Daemon only: the intermediate child watches the daemon this long after its exec (a
     /// grace period) and reports how it ended if it did (`Spawner.spawnWatched`).
     public var watchMilliseconds: Int32 = 0
+    /// argv and environment as bytes (they need not be UTF-8: exec takes bytes); when set they
+    /// are exec'd instead of `arguments` / `environment`.
+    public var argumentBytes: [[UInt8]]?
+    public var environmentBytes: [[UInt8]]?
 
     public init(_ arguments: [String]) {
         self.arguments = arguments
@@ -117,8 +121,16 @@ public enum Spawner {
             cStrings.append(p)
             return p
         }
-        var argv: [UnsafeMutablePointer<CChar>?] = r.arguments.map { dup($0) } + [nil]
-        var envp: [UnsafeMutablePointer<CChar>?]? = r.environment.map { $0.map { dup($0) } + [nil] }
+        func dupBytes(_ b: [UInt8]) -> UnsafeMutablePointer<CChar> {
+            let p = malloc(b.count + 1)!.assumingMemoryBound(to: CChar.self)
+            for (i, c) in b.enumerated() { p[i] = CChar(bitPattern: c == 0 ? 0x3f : c) }
+            p[b.count] = 0
+            cStrings.append(p)
+            return p
+        }
+        var argv: [UnsafeMutablePointer<CChar>?] = (r.argumentBytes.map { $0.map { dupBytes($0) } } ?? r.arguments.map { dup($0) }) + [nil]
+        var envp: [UnsafeMutablePointer<CChar>?]? = r.environmentBytes.map { $0.map { dupBytes($0) } + [nil] }
+            ?? r.environment.map { $0.map { dup($0) } + [nil] }
         let path = r.executable.map { dup($0) }
         let cwd = r.workingDirectory.map { dup($0) }
         var fdMap: [Int32] = []
