@@ -253,7 +253,8 @@ extension AppState {
             return []
         case .relaunchStarted(let plan, let newPid):
             let new = newPid.map { "new pid \($0)" } ?? "started"
-            let via = plan.via == .daemonize ? "log \(plan.logPath ?? "/dev/null")" : "tmux session \(plan.name)"
+            let via = plan.via == .daemonize ? "log \(plan.logPath ?? "/dev/null")"
+                : "tmux session \(plan.name); attach: " + RelaunchPlan.quote(["tmux"] + plan.tmuxServer + ["attach", "-t", plan.name])
             if let pid = newPid { pendingSelect = (pid, now + Self.pendingSelectSeconds) }
             if plan.endOriginal {
                 holdNote("detached: \(new) (\(via)); ending pid \(plan.original.pid)…")
