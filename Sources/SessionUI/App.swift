@@ -160,9 +160,10 @@ public enum App {
             }
             // Paused: no scans at all (r asks for one).
             if state.paused && !state.refreshRequested && monotonic() >= nextScan { nextScan = monotonic() + state.interval }
-            if let new = scanner?.take() {
+            if let (new, verdicts) = scanner?.take() {
                 snap = new
                 let t0 = monotonic()
+                state.precomputed = verdicts
                 let effects = update(&state, .snapshot(snap, now: monotonic()))
                 if let path = options.timingFile {
                     let t1 = monotonic()
@@ -181,7 +182,9 @@ public enum App {
                 opts.statusWithDetails = true
                 if state.detailOpen || state.detailFull, let p = state.selectedProcess { opts.fdInfoFor = [p.pid] }
                 if let scanner {
-                    scanner.request(opts)
+                    // The analysis for the event shown runs on the worker (the UI thread only
+                    // swaps it in); an event changed meanwhile is analysed here instead.
+                    scanner.request(opts, analyze: state.event)
                     // The next one is timed from when this one arrives (or r asks sooner).
                     nextScan = .greatestFiniteMagnitude
                 } else {

@@ -167,6 +167,9 @@ public struct AppState {
     /// nil: the real analysis, every terminal against one index of who holds which terminal
     /// (HangupVerdicts builds it once per scan, not once per terminal).
     public var analyze: ((Snapshot, Int32, HangupEvent) -> [Int32: Verdict])?
+    /// Set by the host just before `.snapshot`: the verdicts the scanning thread computed for
+    /// that snapshot and this event; used once, by the next `recomputeVerdicts`.
+    public var precomputed: HangupVerdicts?
     public var event: HangupEvent = .hangup
     public var mode: ViewMode = .tree
     public var filter: Filter = .all
@@ -414,7 +417,16 @@ public struct AppState {
     // MARK: Building rows
 
     mutating func recomputeVerdicts() {
-        guard !analysisPending else { verdicts = [:]; hangup = nil; return }
+        guard !analysisPending else { verdicts = [:]; hangup = nil; precomputed = nil; return }
+        // The scanning thread's analysis of this very snapshot, for the event shown (the UI
+        // thread then only swaps it in: issue 11 §8).
+        if analyze == nil, let pre = precomputed, let these = pre.forProcess[event] {
+            precomputed = nil
+            hangup = pre
+            verdicts = these
+            return
+        }
+        precomputed = nil
         let snap = snapshot
         let all: HangupVerdicts
         if let run = analyze {

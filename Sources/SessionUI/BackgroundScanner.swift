@@ -15,8 +15,8 @@ final class BackgroundScanner: @unchecked Sendable {
     private let wakeWriteFD: Int32
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let cond: UnsafeMutablePointer<pthread_cond_t>
-    private var pending: ScanOptions?
-    private var result: Snapshot?
+    private var pending: (ScanOptions, HangupEvent?)?
+    private var result: (Snapshot, HangupVerdicts?)?
     /// A scan was asked for and its snapshot not taken yet (the host's thread only).
     private(set) var busy = false
     /// How long the last scan took (seconds on the worker's thread CPU clock: its own cost).
@@ -59,18 +59,19 @@ final class BackgroundScanner: @unchecked Sendable {
         pthread_detach(tid)
     }
 
-    /// Starts a scan with these options (ignored while one runs).
-    func request(_ options: ScanOptions) {
+    /// Starts a scan with these options (ignored while one runs); with `analyze`, the hangup
+    /// analysis of the new snapshot for that event runs on the worker too.
+    func request(_ options: ScanOptions, analyze event: HangupEvent? = nil) {
         guard !busy else { return }
         busy = true
         pthread_mutex_lock(mutex)
-        pending = options
+        pending = (options, event)
         pthread_cond_signal(cond)
         pthread_mutex_unlock(mutex)
     }
 
     /// The finished scan, if there is one (drains the wake pipe).
-    func take() -> Snapshot? {
+    func take() -> (Snapshot, HangupVerdicts?)? {
         var buf = [UInt8](repeating: 0, count: 16)
         while read(wakeFD, &buf, buf.count) > 0 {}
         pthread_mutex_lock(mutex)
@@ -95,14 +96,15 @@ final class BackgroundScanner: @unchecked Sendable {
         while true {
             pthread_mutex_lock(mutex)
             while pending == nil { pthread_cond_wait(cond, mutex) }
-            let options = pending!
+            let (options, event) = pending!
             pending = nil
             pthread_mutex_unlock(mutex)
             let c0 = Self.threadCPU()
             let snap = reader.snapshot(options: options)
+            let verdicts = event.map { HangupVerdicts(snap, events: [$0]) }
             let c1 = Self.threadCPU()
             pthread_mutex_lock(mutex)
-            result = snap
+            result = (snap, verdicts)
             scanCPU = c1 - c0
             pthread_mutex_unlock(mutex)
             var b: UInt8 = 1

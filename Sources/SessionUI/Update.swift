@@ -14,7 +14,7 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         return []
     case .snapshot(let snap, let now):
         // Paused (Z): the screen holds still; r / Ctrl-L still take one scan.
-        if state.paused && !state.refreshRequested { return [] }
+        if state.paused && !state.refreshRequested { state.precomputed = nil; return [] }
         state.refreshRequested = false
         state.apply(snap, now: now)
         state.followPinnedSession()

@@ -474,3 +474,30 @@ import Testing
         #expect(s.setupOpen)
     }
 }
+
+/// Issue 11 §8: the scanning thread's hangup analysis is swapped in by the UI thread: the same
+/// verdicts as computing them there, used for one snapshot only, ignored for another event.
+@Suite struct PrecomputedVerdictTests {
+    @Test func theWorkersVerdictsAreUsedOnceForTheirEvent() {
+        var s = AppState(snapshot: Fixture.snapshot(), width: 100, height: 30, color: true, unicode: true,
+                         interval: 1.5, myUID: 1000)
+        _ = update(&s, .snapshot(Fixture.snapshot(), now: 101))
+        let computedHere = s.verdicts
+        #expect(!computedHere.isEmpty)
+        // The worker's result for the same snapshot: identical verdicts.
+        s.precomputed = HangupVerdicts(Fixture.snapshot(), events: [s.event])
+        _ = update(&s, .snapshot(Fixture.snapshot(), now: 102))
+        #expect(s.verdicts == computedHere && s.precomputed == nil)
+        // A marker result (analysis of an empty snapshot) shows it was really used, once.
+        let empty = Fixture.snapshot([:])
+        s.precomputed = HangupVerdicts(empty, events: [s.event])
+        _ = update(&s, .snapshot(Fixture.snapshot(), now: 103))
+        #expect(s.verdicts.isEmpty)
+        _ = update(&s, .snapshot(Fixture.snapshot(), now: 104))
+        #expect(s.verdicts == computedHere)
+        // For another event than the one shown it is not used.
+        s.precomputed = HangupVerdicts(empty, events: [.logout])
+        _ = update(&s, .snapshot(Fixture.snapshot(), now: 105))
+        #expect(s.verdicts == computedHere)
+    }
+}
