@@ -209,7 +209,7 @@ final class ActionHost: @unchecked Sendable {
     }
 
     /// Runs `work` on a detached pthread (all signals blocked in it) and posts its event.
-    func inBackground(_ what: String, _ work: @escaping @Sendable () -> AppEvent) {
+    func inBackground(_ what: String, otherwise: String = "nothing done", _ work: @escaping @Sendable () -> AppEvent) {
         let job = Unmanaged.passRetained(WorkJob(work: work, host: self)).toOpaque()
         var all = sigset_t(), old = sigset_t()
         sigfillset(&all)
@@ -225,7 +225,7 @@ final class ActionHost: @unchecked Sendable {
             pthread_detach(tid)
         } else {
             Unmanaged<WorkJob>.fromOpaque(job).release()
-            post(.actionFailed("cannot start a thread to \(what) (\(Errno(rc).message)): nothing done"))
+            post(.actionFailed("cannot start a thread to \(what) (\(Errno(rc).message)): \(otherwise)"))
         }
     }
 
@@ -238,38 +238,12 @@ final class ActionHost: @unchecked Sendable {
         }
     }
 
-    private final class EndJob {
-        let plan: RelaunchPlan
-        let newPid: Int32?
-        let host: ActionHost
-        init(plan: RelaunchPlan, newPid: Int32?, host: ActionHost) {
-            self.plan = plan
-            self.newPid = newPid
-            self.host = host
-        }
-    }
-
     /// `Relauncher.endOriginal` (SIGTERM, SIGCONT if stopped, SIGKILL after the timeout, each
-    /// checked against the original's identity) on a detached thread with every signal
-    /// blocked, so SIGWINCH and the quit signals keep reaching the UI thread.
+    /// checked against the original's identity) on a worker thread, so the screen stays live.
     private func endInBackground(_ plan: RelaunchPlan, newPid: Int32?) {
-        let job = Unmanaged.passRetained(EndJob(plan: plan, newPid: newPid, host: self)).toOpaque()
-        var all = sigset_t(), old = sigset_t()
-        sigfillset(&all)
-        pthread_sigmask(SIG_BLOCK, &all, &old)
-        var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { arg in
-            let job = Unmanaged<EndJob>.fromOpaque(arg!).takeRetainedValue()
-            let (reports, gone) = Relauncher.endOriginal(job.plan)
-            job.host.post(.originalEnded(job.plan, newPid: job.newPid, reports: reports, gone: gone))
-            return nil
-        }, job)
-        pthread_sigmask(SIG_SETMASK, &old, nil)
-        if rc == 0 {
-            pthread_detach(tid)
-        } else {
-            Unmanaged<EndJob>.fromOpaque(job).release()
-            post(.actionFailed("cannot start a thread to end pid \(plan.original.pid) (\(Errno(rc).message)): end it yourself (k)"))
+        inBackground("end pid \(plan.original.pid)", otherwise: "end it yourself (k)") {
+            let (reports, gone) = Relauncher.endOriginal(plan)
+            return .originalEnded(plan, newPid: newPid, reports: reports, gone: gone)
         }
     }
 }

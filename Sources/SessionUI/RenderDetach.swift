@@ -23,12 +23,7 @@ extension Renderer {
     func drawDetachInPlace(_ s: inout Screen, _ plan: DetachPlan, top: Int, bottom: Int) {
         let w = min(s.width - 2, 100)
         guard w >= 20 else { return }
-        var lines: [[Span]] = []
-        for (n, text) in plan.preview.enumerated() {
-            let isWarning = text.hasPrefix("  warning: ")
-            let style: Style = isWarning ? st(.warning) : (n == 0 ? st(.header) : .plain)
-            lines += hangingWrap(text, style: style, width: w - 4, hang: isWarning ? 11 : (text.hasPrefix("  ") ? 10 : 0))
-        }
+        var lines = planLines(plan.preview, width: w - 4)
         if let why = alreadySafe(plan) {
             lines += hangingWrap("no need to detach: " + why, style: st(.note), width: w - 4, hang: 2)
         }
@@ -36,16 +31,6 @@ extension Renderer {
         let keys = wrapSpans([("y", st(.header)), (" detach in place", .plain),
                               ("    r", st(.header)), (" relaunch instead (restarts from scratch)", .plain),
                               ("    n", st(.header)), (" or ", .plain), ("Esc", st(.header)), (" cancel", .plain)], width: w - 4)
-        lines += keys
-        let h = min(bottom - top, lines.count + 2)
-        guard h >= 3 else { return }
-        let x = max(0, (s.width - w) / 2)
-        let y = top + max(0, (bottom - top - h) / 2)
-        drawBox(&s, x: x, y: y, width: w, height: h, title: "Detach \(plan.subject) in place")
-        var shown = lines
-        if shown.count > h - 2 {
-            shown = Array(shown.prefix(max(0, h - 3 - keys.count))) + [[("…", st(.dim))]] + keys
-        }
-        for (i, l) in shown.prefix(h - 2).enumerated() { putSpans(&s, l, x: x + 2, y: y + 1 + i) }
+        drawPlanBox(&s, lines + keys, keys: keys.count, width: w, title: "Detach \(plan.subject) in place", top: top, bottom: bottom)
     }
 }

@@ -192,30 +192,40 @@ extension Renderer {
     func drawRelaunch(_ s: inout Screen, _ plan: RelaunchPlan, top: Int, bottom: Int) {
         let w = min(s.width - 2, 100)
         guard w >= 20 else { return }
-        var lines: [[Span]] = []
-        for (n, text) in plan.preview.enumerated() {
-            let isWarning = text.hasPrefix("  warning: ")
-            let style: Style = isWarning ? st(.warning) : (n == 0 ? st(.header) : .plain)
-            // Continuation lines hang under the value (after "  run:    ", "  warning: ").
-            let hang = isWarning ? 11 : (text.hasPrefix("  ") ? 10 : 0)
-            lines += hangingWrap(text, style: style, width: w - 4, hang: hang)
-        }
+        var lines = planLines(plan.preview, width: w - 4)
         lines.append([])
         let other = plan.via == .daemonize ? "tmux" : "daemonize"
         let keys = wrapSpans([("y", st(.header)), (plan.endOriginal ? " start it, then end the original" : " start it", .plain),
                               ("    v", st(.header)), (" via \(other) instead", .plain),
                               ("    n", st(.header)), (" or ", .plain), ("Esc", st(.header)), (" cancel", .plain)], width: w - 4)
-        lines += keys
+        let cmd = plan.arguments.first.map { ($0.split(separator: "/").last.map(String.init) ?? $0) } ?? ""
+        drawPlanBox(&s, lines + keys, keys: keys.count, width: w, title: "Detach pid \(plan.original.pid) (\(cmd)) via \(plan.via.rawValue)",
+                    top: top, bottom: bottom)
+    }
+
+    /// A plan's preview lines (relaunch, detach in place): the first as a heading, warnings
+    /// marked; continuation lines hang under the value (after "  run:    ", "  warning: ").
+    func planLines(_ preview: [String], width: Int) -> [[Span]] {
+        var lines: [[Span]] = []
+        for (n, text) in preview.enumerated() {
+            let isWarning = text.hasPrefix("  warning: ")
+            let style: Style = isWarning ? st(.warning) : (n == 0 ? st(.header) : .plain)
+            lines += hangingWrap(text, style: style, width: width, hang: isWarning ? 11 : (text.hasPrefix("  ") ? 10 : 0))
+        }
+        return lines
+    }
+
+    /// A centred box of `lines` whose last `keys` lines are the keys: when the screen is too
+    /// short, the middle is cut (`…`) and the keys are kept.
+    func drawPlanBox(_ s: inout Screen, _ lines: [[Span]], keys: Int, width w: Int, title: String, top: Int, bottom: Int) {
         let h = min(bottom - top, lines.count + 2)
         guard h >= 3 else { return }
         let x = max(0, (s.width - w) / 2)
         let y = top + max(0, (bottom - top - h) / 2)
-        let cmd = plan.arguments.first.map { ($0.split(separator: "/").last.map(String.init) ?? $0) } ?? ""
-        drawBox(&s, x: x, y: y, width: w, height: h, title: "Detach pid \(plan.original.pid) (\(cmd)) via \(plan.via.rawValue)")
-        // Too many lines for the screen: keep the end (the keys) and cut the middle.
+        drawBox(&s, x: x, y: y, width: w, height: h, title: title)
         var shown = lines
         if shown.count > h - 2 {
-            shown = Array(shown.prefix(max(0, h - 3 - keys.count))) + [[("…", st(.dim))]] + keys
+            shown = Array(shown.prefix(max(0, h - 3 - keys))) + [[("…", st(.dim))]] + Array(lines.suffix(keys))
         }
         for (i, l) in shown.prefix(h - 2).enumerated() { putSpans(&s, l, x: x + 2, y: y + 1 + i) }
     }
