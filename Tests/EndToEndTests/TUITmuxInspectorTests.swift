@@ -129,6 +129,36 @@ import TestSupport
         pane.expectRestored(exit: 0)
     }
 
+    /// The side pane (`i`) at 80×24: PgDn and End scroll the pane down to the hangup verdict,
+    /// Home back to the identity; the list's selection does not move meanwhile.
+    @Test func sidePaneScrollsWithThePagingKeys() throws {
+        Processes.becomeSubreaper()
+        let m = TextScan.uniqueNumber()
+        let pid = try Processes.spawn(["sleep", "4\(m)"]) { $0.newSession = true }
+        defer { Processes.killAndReap(pid) }
+        #expect(waitUntil { (try? SnapshotReader().readProcess(pid)) != nil })
+        let pane = TmuxPane(width: 80, height: 24, command: "\(sessiontopBinary) -p \(pid)")
+        pane.waitForApp()
+        pane.keys("/")
+        pane.literal("4\(m)")
+        pane.keys("Enter")
+        pane.waitFor("match: 4\(m)")
+        pane.keys("i")
+        let top = pane.waitFor(" pid \(pid) sleep (i or Esc closes)")
+        #expect(top.contains("━ identity") && !top.contains("━ hangup"), "\(top)")
+        pane.keys("End")
+        let end = pane.waitFor("━ hangup")
+        #expect(!end.contains("━ identity") && end.contains(" pid \(pid) sleep"), "\(end)")
+        pane.keys("Home")
+        let back = pane.waitFor("━ identity")
+        #expect(back.contains(" pid \(pid) sleep (i or Esc closes)"))
+        pane.keys("PageDown")
+        let down = pane.waitFor("scrolled") { !$0.contains("━ identity") }
+        #expect(down.contains(" pid \(pid) sleep"), "the selection stayed on the process: \(down)")
+        pane.keys("q")
+        pane.expectRestored(exit: 0)
+    }
+
     /// F2: the setup screen; nothing is written until `s`, then the file holds the setup, and a
     /// new inspector starts with it.
     @Test func setupIsSavedOnlyWhenAsked() throws {
