@@ -13,6 +13,7 @@
 #include <time.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/syscall.h>
@@ -45,6 +46,27 @@ int st_set_child_subreaper(int on) { return prctl(PR_SET_CHILD_SUBREAPER, (unsig
 int st_tiocsctty(int fd) { return ioctl(fd, TIOCSCTTY, 0); }
 pid_t st_tcgetsid(int fd) { return tcgetsid(fd); }
 int st_kill(pid_t pid, int sig) { return kill(pid, sig); }
+
+// The soft RLIMIT_NOFILE this process started with, while st_raise_nofile_limit has raised
+// it: every child gets it back before exec (as Go's os/exec does), so a program started by
+// sessiontop sees the limit its user set, not sessiontop's.
+static struct rlimit st_original_nofile;
+static volatile int st_nofile_raised;
+
+long st_raise_nofile_limit(unsigned long want) {
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0) return -1;
+    if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < want) {
+        struct rlimit raised = r;
+        raised.rlim_cur = (r.rlim_max == RLIM_INFINITY || r.rlim_max > want) ? want : r.rlim_max;
+        if (raised.rlim_cur > r.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+            if (!st_nofile_raised) st_original_nofile = r;
+            st_nofile_raised = 1;
+            r = raised;
+        }
+    }
+    return r.rlim_cur == RLIM_INFINITY ? (long)want : (long)r.rlim_cur;
+}
 
 int st_is_procfs(int fd) {
     struct statfs fs;
@@ -202,6 +224,8 @@ static _Noreturn void child_exec(const st_spawn_attr *a, const char *exe, int er
         if (r != 1 || go != 'g') { errno = ECANCELED; fail_child(errfd, ST_STAGE_GATE); }
         close(gatefd);
     }
+    // setrlimit is a plain syscall (prlimit64): safe here.
+    if (st_nofile_raised) (void)setrlimit(RLIMIT_NOFILE, &st_original_nofile);
     execve(exe, a->argv, a->envp ? a->envp : environ);
     fail_child(errfd, ST_STAGE_EXEC);
 }
@@ -379,4 +403,11 @@ int st_peek_child_exit(pid_t pid, int *exited, int *value) {
     *exited = info.si_code == CLD_EXITED;
     *value = info.si_status;
     return 1;
+}
+
+long st_nofile_limit_for_children(void) {
+    if (st_nofile_raised) return st_original_nofile.rlim_cur == RLIM_INFINITY ? -1 : (long)st_original_nofile.rlim_cur;
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0) return -1;
+    return r.rlim_cur == RLIM_INFINITY ? -1 : (long)r.rlim_cur;
 }

@@ -180,6 +180,9 @@ public enum App {
             if monotonic() >= nextScan && scanner?.busy != true {
                 var opts = ScanOptions(details: .refresh(detailPids(state, cursor: &cursor), previous: snap))
                 opts.statusWithDetails = true
+                // Off-screen processes asleep with no CPU over their last reads: every other
+                // scan (issue 11 §8; what is on screen, selected or tagged is read every scan).
+                opts.idleEvery = 2
                 if state.detailOpen || state.detailFull, let p = state.selectedProcess { opts.fdInfoFor = [p.pid] }
                 if let scanner {
                     // The analysis for the event shown runs on the worker (the UI thread only
@@ -205,8 +208,9 @@ public enum App {
     }
 
     /// The pids whose status, argv, cwd and fds are re-read this tick: the visible rows, the
-    /// selection, session leaders on screen, every member of sessiontop's own session, and a
-    /// round-robin slice of everyone else (all within ~20 ticks).
+    /// selection, the tagged and followed processes, session leaders on screen, every member
+    /// of sessiontop's own session, and a round-robin slice of everyone else (all within ~20
+    /// ticks).
     static func detailPids(_ state: AppState, cursor: inout Int) -> Set<Int32> {
         var out = Set<Int32>()
         let l = state.layout
@@ -222,6 +226,8 @@ public enum App {
             }
         }
         if let p = state.selectedProcess { out.insert(p.pid) }
+        for id in state.tagged { out.insert(id.pid) }
+        if let f = state.following { out.insert(f.pid) }
         // The header's "if this terminal hangs up" counts: this session's signal masks fresh
         // every tick, not up to 20 ticks old.
         if let sid = state.snapshot.selfSid, let mine = state.snapshot.session(sid) {

@@ -1,5 +1,6 @@
 @preconcurrency import CCurses
 import SessionCore
+import CSessionShims
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,6 +28,10 @@ final class BackgroundScanner: @unchecked Sendable {
     init?(root: String, configRoot: String) {
         guard let r = try? SnapshotReader(root: root) else { return nil }
         r.configRoot = configRoot
+        // Every process's stat kept open between ticks (one pread each): room for them
+        // (children get the original limit back, st_spawn).
+        _ = st_raise_nofile_limit(1 << 17)
+        r.keepStatFiles = true
         reader = r
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { return nil }

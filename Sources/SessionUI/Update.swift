@@ -64,6 +64,8 @@ extension AppState {
         // CPU % over the interval: (utime+stime) delta / clock ticks / elapsed (proc(5) stat 14, 15).
         var dt = new.uptime - old.uptime
         if !dt.isFinite || dt <= 0 { dt = t - before }
+        // Each process over the time between its own two reads (`sampledAt`): a settled one
+        // the scan skipped (ScanOptions.idleEvery) keeps the percentage it had.
         var cpu: [ProcessIdentity: Double] = [:]
         if dt > 0 {
             cpu.reserveCapacity(new.processes.count)
@@ -71,7 +73,13 @@ extension AppState {
             for (pid, p) in new.processes where !p.isKernelThread {
                 guard let o = old.processes[pid], o.startTime == p.startTime, p.cpuTicks >= o.cpuTicks,
                       p.cpuTicks != .max else { continue }
-                cpu[p.identity] = Double(p.cpuTicks - o.cpuTicks) / hz / dt * 100
+                let own = p.sampledAt - o.sampledAt
+                if own == 0 {
+                    // Skipped because it was idle over its last reads: 0 unless it had more.
+                    cpu[p.identity] = cpuPercent[p.identity] ?? 0
+                    continue
+                }
+                cpu[p.identity] = Double(p.cpuTicks - o.cpuTicks) / hz / (own.isFinite && own > 0 ? own : dt) * 100
             }
         }
         cpuPercent = cpu

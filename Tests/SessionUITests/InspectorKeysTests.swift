@@ -325,6 +325,34 @@ import Testing
         #expect(Self.screen(s).text.contains(" 75.0 "))
     }
 
+    /// A settled process the scan skipped (ScanOptions.idleEvery) keeps its sample time: its
+    /// CPU % stays; read again, its ticks are divided by the time between its own two reads.
+    @Test func cpuPercentOverEachProcesssOwnSampleInterval() {
+        var s = Fixture.state()
+        var procs = Fixture.processes()
+        for pid in procs.keys { procs[pid]!.sampledAt = 180_000 }
+        var snap = Fixture.snapshot(procs)
+        snap.uptime = 180_000
+        _ = update(&s, .snapshot(snap, now: 100))
+        // Scan 2, two seconds on: 1300 read (1 s of CPU: 50 %), 1100 skipped (same sample).
+        procs[1300]!.cpuTicks += 100
+        procs[1300]!.sampledAt = 180_002
+        snap = Fixture.snapshot(procs)
+        snap.uptime = 180_002
+        _ = update(&s, .snapshot(snap, now: 102))
+        #expect(s.cpuPercent[Fixture.id(1300)] == 50)
+        #expect(s.cpuPercent[Fixture.id(1100)] == 0)
+        // Scan 3: 1300 skipped (keeps 50 %), 1100 read after 4 s with 2 s of CPU: 50 %, not
+        // the 100 % that dividing by this scan's 2 s would give.
+        procs[1100]!.cpuTicks += 200
+        procs[1100]!.sampledAt = 180_004
+        snap = Fixture.snapshot(procs)
+        snap.uptime = 180_004
+        _ = update(&s, .snapshot(snap, now: 104))
+        #expect(s.cpuPercent[Fixture.id(1300)] == 50)
+        #expect(s.cpuPercent[Fixture.id(1100)] == 50)
+    }
+
     @Test func sortByTheColumnsThisToolIsAbout() {
         var s = Fixture.state()
         for key in [SortKey.ppid, .pgid, .sid, .rss, .start, .threads] {

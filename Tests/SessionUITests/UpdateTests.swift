@@ -351,4 +351,23 @@ import Testing
         #expect(Set(mine).isSubset(of: picked))
         #expect(mine.count == 6)
     }
+
+    /// Tagged and followed processes are read every scan wherever they are (the refresh reads
+    /// settled off-screen processes every other scan only).
+    @Test func taggedAndFollowedProcessesAreReadEveryScan() {
+        var procs = Fixture.processes()
+        for i: Int32 in 0..<60 {
+            procs[4000 + i] = Fixture.proc(4000 + i, ppid: 1, pgid: 4000 + i, sid: 4000 + i,
+                                           comm: Fixture.bytes("worker"), argv: .known([Fixture.bytes("worker")]))
+        }
+        var s = Fixture.state(width: 100, height: 12, procs: procs)
+        s.tagged = [ProcessIdentity(pid: 4059, startTime: procs[4059]!.startTime)]
+        s.following = ProcessIdentity(pid: 4058, startTime: procs[4058]!.startTime)
+        let all = s.snapshot.processes.keys.sorted()
+        var cursor = all.firstIndex(of: 1)!
+        let picked = App.detailPids(s, cursor: &cursor)
+        #expect(picked.contains(4059))
+        #expect(picked.contains(4058))
+        #expect(!picked.contains(4057))
+    }
 }

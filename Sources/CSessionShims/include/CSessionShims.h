@@ -13,6 +13,11 @@
 int st_pidfd_open(pid_t pid, unsigned int flags);
 /// pidfd_send_signal(2), with a NULL siginfo.
 int st_pidfd_send_signal(int pidfd, int sig, unsigned int flags);
+/// Raises the soft RLIMIT_NOFILE towards `want` (never above the hard limit); returns the soft
+/// limit now in force, or -1. Children spawned by st_spawn get the original one back.
+long st_raise_nofile_limit(unsigned long want);
+/// The soft RLIMIT_NOFILE st_spawn gives children (the original one after a raise); -1 for unlimited.
+long st_nofile_limit_for_children(void);
 /// close_range(2).
 int st_close_range(unsigned int first, unsigned int last, unsigned int flags);
 /// getdents64(2): raw directory entries into buf (struct linux_dirent64 records).

@@ -103,14 +103,38 @@ public final class ProcReader {
     /// followed) and, outside procfs, checked with fstat (`Errno.notRegularFile`).
     public func read<R>(dirfd: Int32, _ path: String, limit: Int = Limit.other, truncate: Bool = false,
                         _ body: (UnsafeBufferPointer<UInt8>) -> R) -> Result<R, Errno> {
+        let fd: Int32
+        switch openFile(dirfd: dirfd, path) {
+        case .success(let f): fd = f
+        case .failure(let e): return .failure(e)
+        }
+        defer { close(fd) }
+        return readAll(fd: fd, from: nil, limit: limit, truncate: truncate, body)
+    }
+
+    /// Opens a file below `dirfd` for `read(openFile:)`: O_NONBLOCK|O_NOFOLLOW, close-on-exec
+    /// and, outside procfs, only a regular file (`Errno.notRegularFile`). The caller closes it.
+    public func openFile(dirfd: Int32, _ path: String) -> Result<Int32, Errno> {
         let fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW)
         guard fd >= 0 else { return .failure(errno == ELOOP ? .notRegularFile : .current) }
-        defer { close(fd) }
         if !isProcfs {
             var st = Glibc.stat()
-            guard fstat(fd, &st) == 0 else { return .failure(.current) }
-            guard st.st_mode & S_IFMT == S_IFREG else { return .failure(.notRegularFile) }
+            guard fstat(fd, &st) == 0 else { let e = Errno.current; close(fd); return .failure(e) }
+            guard st.st_mode & S_IFMT == S_IFREG else { close(fd); return .failure(.notRegularFile) }
         }
+        return .success(fd)
+    }
+
+    /// Reads an open /proc file again from its start (pread at offset 0: a seq_file renders
+    /// the file afresh, fs/seq_file.c seq_read_iter), one syscall instead of open+read+close.
+    /// A `<pid>/stat` opened this way stays bound to that process (its struct pid): once it is
+    /// reaped the read fails with ESRCH, even when the pid number is reused.
+    public func read<R>(openFile fd: Int32, limit: Int = Limit.other, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> Result<R, Errno> {
+        readAll(fd: fd, from: 0, limit: limit, truncate: false, body)
+    }
+
+    private func readAll<R>(fd: Int32, from offset: Int?, limit: Int, truncate: Bool,
+                            _ body: (UnsafeBufferPointer<UInt8>) -> R) -> Result<R, Errno> {
         var used = 0
         while true {
             let room = min(buffer.count, limit + 1) - used
@@ -122,7 +146,7 @@ public final class ProcReader {
                 buffer = bigger
                 continue
             }
-            let n = Glibc.read(fd, buffer.baseAddress! + used, room)
+            let n = offset.map { pread(fd, buffer.baseAddress! + used, room, off_t($0 + used)) } ?? Glibc.read(fd, buffer.baseAddress! + used, room)
             if n < 0 {
                 if errno == EINTR { continue }
                 return .failure(.current)
@@ -178,11 +202,22 @@ public final class ProcReader {
     private func withDirentBuffer<R>(_ body: (UnsafeMutableRawBufferPointer) -> R) -> R { body(dents) }
 
     func listNumeric(dirfd: Int32, path: String) -> Result<[Int32], Errno> {
+        listNumericWithInodes(dirfd: dirfd, path: path).map { $0.map(\.value) }
+    }
+
+    /// The pids with the inode number of each `<root>/<pid>` (getdents64 d_ino): while the
+    /// same process lives and one of its files is held open, the number stays; a pid reused by
+    /// a new process gets a new directory inode (fs/proc/base.c proc_fill_cache). 0 outside procfs.
+    public func pidsWithInodes() -> [(value: Int32, inode: UInt64)] {
+        (try? listNumericWithInodes(dirfd: rootFD, path: ".").get()) ?? []
+    }
+
+    func listNumericWithInodes(dirfd: Int32, path: String) -> Result<[(value: Int32, inode: UInt64)], Errno> {
         let fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(.current) }
         defer { close(fd) }
         return withDirentBuffer { buf in
-            var out: [Int32] = []
+            var out: [(value: Int32, inode: UInt64)] = []
             while true {
                 let n = st_getdents64(fd, buf.baseAddress, UInt(buf.count))
                 if n < 0 { return .failure(.current) }
@@ -208,7 +243,9 @@ public final class ProcReader {
                         digits += 1
                         i += 1
                     }
-                    if numeric && digits > 0 && v <= Int64(Int32.max) { out.append(Int32(v)) }
+                    if numeric && digits > 0 && v <= Int64(Int32.max) {
+                        out.append((Int32(v), isProcfs ? buf.load(fromByteOffset: off, as: UInt64.self) : 0))
+                    }
                     off += reclen
                 }
                 // The kernel stops filling only when the next entry does not fit; with room
@@ -216,7 +253,7 @@ public final class ProcReader {
                 // directory is exhausted and the terminating empty call can be skipped.
                 if n <= buf.count - 280 { break }
             }
-            out.sort()
+            out.sort { $0.value < $1.value }
             return .success(out)
         }
     }

@@ -29,6 +29,10 @@ public struct ScanOptions: Sendable {
     /// details are read; the others read `stat` alone and keep the rest from `previous`.
     /// Cuts a tick's kernel time roughly in half (the TUI's refresh).
     public var statusWithDetails: Bool = false
+    /// With `.refresh` and `statusWithDetails`: a process not among the fresh pids that has
+    /// been asleep without using CPU for its last two reads is read on every `idleEvery`-th
+    /// scan only (staggered by pid), keeping its record (and `sampledAt`) in between. 1: every scan.
+    public var idleEvery: Int = 1
     /// Read each bash/zsh session leader's job table from its memory (ShellMemoryReader).
     public var readShellMemory: Bool = true
     /// Read systemd-logind's policy (under `SnapshotReader.configRoot`) when some process is in
@@ -60,6 +64,20 @@ public final class SnapshotReader {
     private var secondary: ScanWorker?
     /// Below this many pids a second thread costs more than it saves.
     public var parallelThreshold = 400
+    /// Keep each process's `<pid>/stat` open between refresh scans (`.refresh` with
+    /// `statusWithDetails`), up to what RLIMIT_NOFILE leaves free (less 512 for everything
+    /// else). For a long-running reader (the TUI); off by default (the CLI scans once).
+    /// Costs the kernel ~4.5 KiB per process (a file and its seq_file page): 45 MB at 10 000.
+    public var keepStatFiles = false {
+        didSet {
+            var lim = rlimit()
+            let soft = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &lim) == 0 ? Int(clamping: lim.rlim_cur) : 1024
+            let budget = keepStatFiles ? max(0, soft - 512) / 2 : 0
+            primary.statFileBudget = budget
+            secondary?.statFileBudget = budget
+            if !keepStatFiles { primary.dropStatFiles(); secondary?.dropStatFiles() }
+        }
+    }
     /// Where logind's configuration and state are read (`/`; a fixture tree in tests).
     public var configRoot = "/"
     /// Reads the shells' memory; keeps parsed executables between scans.
@@ -84,39 +102,52 @@ public final class SnapshotReader {
     public func snapshot(options given: ScanOptions = ScanOptions()) -> Snapshot {
         var options = given
         if options.readCgroups == nil { options.readCgroups = LogindPolicyReader.hasSessions(root: configRoot) }
-        let pids = proc.pids()
+        // The uptime as the scan begins: the snapshot's clock and each record's `sampledAt`.
+        var uptime = Double.nan
+        if case .success(let b) = proc.readRootFile("uptime", limit: ProcReader.Limit.small) {
+            uptime = Self.parseUptime(b) ?? .nan
+        }
+        primary.scanUptime = uptime
+        secondary?.scanUptime = uptime
+        let listed = proc.pidsWithInodes()
         var processes: [Int32: ProcessInfo] = [:]
-        processes.reserveCapacity(pids.count)
+        processes.reserveCapacity(listed.count)
         primary.beginScan()
-        if pids.count >= parallelThreshold, let second = secondWorker() {
+        // This process's own kept stat files, by fd: its fd list names them without a
+        // readlink each (10 000 of them, every tick: sessiontop's session is read every tick).
+        let own = keepStatFiles ? ownStatFiles() : [:]
+        primary.ownFiles = (selfPid, own)
+        secondary?.ownFiles = (selfPid, own)
+        if listed.count >= parallelThreshold, let second = secondWorker() {
             second.beginScan()
-            // The other thread takes the odd positions, this one the even: both halves see
-            // the same mix of small and large processes.
-            let job = ScanJob(worker: second, pids: pids, options: options)
+            // Each pid always goes to the same thread (a hash of the number, not its position:
+            // one new pid would shift every position after it), so each thread's kept stat
+            // files stay its own; the hash spreads runs of pids (a process and its threads,
+            // a fork loop) over both.
+            let job = ScanJob(worker: second, pids: listed, options: options)
             var thread = pthread_t()
             let started = pthread_create(&thread, nil, { raw in
                 let job = Unmanaged<ScanJob>.fromOpaque(raw!).takeUnretainedValue()
                 job.run()
                 return nil
             }, Unmanaged.passUnretained(job).toOpaque()) == 0
-            var i = 0
-            while i < pids.count {
-                if let p = primary.readProcess(pids[i], options: options) { processes[pids[i]] = p }
-                i += started ? 2 : 1
+            for (pid, inode) in listed where !started || !ScanJob.isSecondary(pid) {
+                if let p = primary.readProcess(pid, inode: inode, options: options) { processes[pid] = p }
             }
             if started {
                 pthread_join(thread, nil)
                 for p in job.results { processes[p.pid] = p }
+                second.endScan()
+            } else {
+                second.dropStatFiles()
             }
         } else {
-            for pid in pids {
-                if let p = primary.readProcess(pid, options: options) { processes[pid] = p }
+            for (pid, inode) in listed {
+                if let p = primary.readProcess(pid, inode: inode, options: options) { processes[pid] = p }
             }
+            secondary?.dropStatFiles()
         }
-        var uptime = Double.nan
-        if case .success(let b) = proc.readRootFile("uptime", limit: ProcReader.Limit.small) {
-            uptime = Self.parseUptime(b) ?? .nan
-        }
+        primary.endScan()
         var snap = Snapshot(processes: processes, selfPid: selfPid, clockTicks: clockTicks,
                             uptime: uptime, hostname: Self.hostname())
         if options.readShellMemory {
@@ -129,11 +160,24 @@ public final class SnapshotReader {
         return snap
     }
 
+    /// fd → pid of the stat files both workers keep open.
+    private func ownStatFiles() -> [Int32: Int32] {
+        var out: [Int32: Int32] = [:]
+        for w in [primary] + (secondary.map { [$0] } ?? []) {
+            for (pid, fd) in w.keptStatFiles { out[fd] = pid }
+        }
+        return out
+    }
+
     private func secondWorker() -> ScanWorker? {
         if let s = secondary { return s }
         guard let reader = try? ProcReader(root: proc.rootPath) else { return nil }
-        secondary = ScanWorker(proc: reader, drivers: drivers)
-        return secondary
+        let worker = ScanWorker(proc: reader, drivers: drivers)
+        worker.statFileBudget = primary.statFileBudget
+        worker.ownFiles = primary.ownFiles
+        worker.scanUptime = primary.scanUptime
+        secondary = worker
+        return worker
     }
 
     /// Reads one process; nil if it does not exist or vanished while being read.
@@ -173,22 +217,25 @@ public final class SnapshotReader {
 /// The odd half of a parallel scan, run on the second thread.
 private final class ScanJob: @unchecked Sendable {
     let worker: ScanWorker
-    let pids: [Int32]
+    let pids: [(value: Int32, inode: UInt64)]
     let options: ScanOptions
     var results: [ProcessInfo] = []
 
-    init(worker: ScanWorker, pids: [Int32], options: ScanOptions) {
+    init(worker: ScanWorker, pids: [(value: Int32, inode: UInt64)], options: ScanOptions) {
         self.worker = worker
         self.pids = pids
         self.options = options
     }
 
+    /// The second thread's half: a multiplicative hash of the pid (Knuth's 2654435769), top bit.
+    static func isSecondary(_ pid: Int32) -> Bool {
+        (UInt32(bitPattern: pid) &* 0x9E37_79B9) >> 31 == 1
+    }
+
     func run() {
         results.reserveCapacity(pids.count / 2 + 1)
-        var i = 1
-        while i < pids.count {
-            if let p = worker.readProcess(pids[i], options: options) { results.append(p) }
-            i += 2
+        for (pid, inode) in pids where Self.isSecondary(pid) {
+            if let p = worker.readProcess(pid, inode: inode, options: options) { results.append(p) }
         }
     }
 }
@@ -210,20 +257,91 @@ final class ScanWorker {
         pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
     }
 
-    func beginScan() { targetCache.removeAll(keepingCapacity: true) }
+    /// pid → its `<pid>/stat` kept open between scans (`keepStatFiles`), with the number of
+    /// the last scan that read it: re-reading is one pread instead of openat+read+close, 40 %
+    /// of a 10 000-process tick (BENCHMARKS.md, issue 11). Each costs the kernel a file and
+    /// its seq_file page (~4.5 KiB).
+    private var statFiles: [Int32: (fd: Int32, scan: UInt32, inode: UInt64)] = [:]
+    private var scanNumber: UInt32 = 0
+    /// How many `statFiles` this worker may keep (0: none, every read opens and closes).
+    var statFileBudget = 0
+    /// This process's pid and its kept stat files (fd → pid) as the scan began (both
+    /// workers'): read-only during a scan.
+    var ownFiles: (pid: Int32, files: [Int32: Int32]) = (0, [:])
+    var keptStatFiles: [(pid: Int32, fd: Int32)] { statFiles.map { ($0.key, $0.value.fd) } }
 
-    func readProcess(_ pid: Int32, options: ScanOptions) -> ProcessInfo? {
-        // The cheap tick on the real procfs: `<pid>/stat` opened from the root in one openat,
-        // no directory fd (3 syscalls instead of 5: at 10 000 processes the most of a tick).
-        // A recycled pid (another start time) falls through to the full read below.
+    deinit { dropStatFiles() }
+
+    func beginScan() {
+        targetCache.removeAll(keepingCapacity: true)
+        scanNumber &+= 1
+    }
+
+    /// Closes the kept files of pids this scan did not read (gone, or now another worker's).
+    func endScan() {
+        guard !statFiles.isEmpty else { return }
+        for (pid, entry) in statFiles where entry.scan != scanNumber {
+            close(entry.fd)
+            statFiles[pid] = nil
+        }
+    }
+
+    /// Closes every kept file.
+    func dropStatFiles() {
+        for (_, entry) in statFiles { close(entry.fd) }
+        statFiles.removeAll()
+    }
+
+    private func dropStatFile(_ pid: Int32) {
+        if let entry = statFiles.removeValue(forKey: pid) { close(entry.fd) }
+    }
+
+    /// `<pid>/stat` parsed, nil if unreadable; through the kept file when there is one.
+    private func cheapStat(_ pid: Int32, inode: UInt64, previousComm: [UInt8]) -> ProcStat? {
+        if let entry = statFiles[pid] {
+            if case .success(let parsed?) = proc.read(openFile: entry.fd, limit: ProcReader.Limit.stat, { try? StatParser.parse($0, previousComm: previousComm) }) {
+                statFiles[pid] = (entry.fd, scanNumber, inode)
+                return parsed
+            }
+            // ESRCH: that process is gone (its pid may already be someone else's).
+            dropStatFile(pid)
+        }
+        guard case .success(let fd) = proc.openFile(dirfd: proc.rootFD, "\(pid)/stat") else { return nil }
+        let r = proc.read(openFile: fd, limit: ProcReader.Limit.stat) { try? StatParser.parse($0, previousComm: previousComm) }
+        if statFiles.count < statFileBudget, case .success(.some) = r {
+            statFiles[pid] = (fd, scanNumber, inode)
+        } else {
+            close(fd)
+        }
+        if case .success(let parsed?) = r { return parsed }
+        return nil
+    }
+
+    /// `inode`: of `<root>/<pid>` in this scan's listing (0: unknown).
+    func readProcess(_ pid: Int32, inode: UInt64 = 0, options: ScanOptions) -> ProcessInfo? {
+        // The cheap tick on the real procfs: `<pid>/stat` alone, through the file kept open
+        // from the last tick (one pread) or opened from the root in one openat (no directory
+        // fd). A recycled pid (another start time, or ESRCH on the kept file, which stays
+        // bound to the process it was opened for) falls through to the full read below.
         if proc.isProcfs, options.statusWithDetails, case .refresh(let fresh, let previous) = options.details,
            !fresh.contains(pid), let old = previous.processes[pid], old.argv.unknownReason != .notRead {
-            let r = proc.read(dirfd: proc.rootFD, "\(pid)/stat", limit: ProcReader.Limit.stat) { bytes in try? StatParser.parse(bytes) }
-            guard case .success(let parsed) = r, let stat = parsed else { return nil }
-            if old.startTime == stat.startTime {
-                var info = old
-                apply(stat, to: &info)
-                return info
+            // Settled (asleep, no CPU used over its last reads) and not asked for: read on
+            // every `idleEvery`-th scan only, staggered by pid; it keeps its `sampledAt`.
+            // Only while its stat file is kept and its /proc directory is the same inode as
+            // when it was last read: a pid reused by a new process has another one.
+            if options.idleEvery > 1, old.idleReads >= 2, inode != 0,
+               let entry = statFiles[pid], entry.inode == inode,
+               (scanNumber &+ ((UInt32(bitPattern: pid) &* 0x9E37_79B9) >> 28)) % UInt32(options.idleEvery) != 0 {
+                statFiles[pid] = (entry.fd, scanNumber, inode)
+                return old
+            }
+            if let stat = cheapStat(pid, inode: inode, previousComm: old.comm) {
+                if old.startTime == stat.startTime {
+                    var info = old
+                    apply(stat, to: &info, previous: old)
+                    return info
+                }
+                dropStatFile(pid)
             }
         }
         guard case .success(let dir) = proc.openProcess(pid) else { return nil }
@@ -237,7 +355,7 @@ final class ScanWorker {
            !fresh.contains(pid), let old = previous.processes[pid], old.startTime == stat.startTime,
            old.argv.unknownReason != .notRead {
             var info = old
-            apply(stat, to: &info)
+            apply(stat, to: &info, previous: old)
             return info
         }
         // The fast first scan: `stat` alone; the owner of /proc/<pid> is the process's euid/egid
@@ -279,6 +397,9 @@ final class ScanWorker {
         var info = record(pid, stat, ids: (uid, euid, gid, egid), signals: signals,
                           umask: status.umask.map { .known($0) } ?? .unknown(idsUnknown ?? .notApplicable),
                           details: .notApplicable)
+        if case .refresh(_, let previous) = options.details, let old = previous.processes[pid], old.startTime == stat.startTime {
+            info.idleReads = Self.idleReads(after: old, cpuTicks: info.cpuTicks, state: stat.state)
+        }
         info.userUnknown = idsUnknown
 
         // Kernel threads have no argv, cwd, exe or fds of their own; zombies have lost them.
@@ -312,7 +433,17 @@ final class ScanWorker {
         info.exe = link(dir, "exe")
         info.cwd = link(dir, "cwd")
         let withInfo = options.fdInfoForAll || options.fdInfoFor.contains(pid)
-        info.fds = readFds(dir: dir, withInfo: withInfo, statTargets: options.statFdTargets)
+        let own = pid == ownFiles.pid && proc.isProcfs && !ownFiles.files.isEmpty
+        if own, !withInfo, scanNumber % 20 != 0, case .refresh(_, let previous) = options.details,
+           let old = previous.processes[pid], old.startTime == info.startTime, old.fds.value != nil {
+            // This process's own fds (thousands of kept stat files: listing them is a
+            // getdents of the whole table) are re-read every 20th scan, or each scan while
+            // its detail pane shows them.
+            info.fds = old.fds
+        } else {
+            info.fds = readFds(dir: dir, withInfo: withInfo, statTargets: options.statFdTargets,
+                               known: own ? ownFiles.files : [:])
+        }
         if options.readSyscall, let fds = info.fds.value, fds.contains(where: { $0.kind == .tty }) {
             info.syscall = Field(proc.read(dirfd: dir, "syscall", limit: ProcReader.Limit.small) { SyscallParser.parse($0) }
                 .flatMap { $0.map { .success($0) } ?? .failure(.invalid) })
@@ -356,14 +487,28 @@ final class ScanWorker {
         return info
     }
 
-    /// Copies what `stat` says (and changes tick to tick) onto a record.
-    private func apply(_ stat: ProcStat, to info: inout ProcessInfo) {
+    /// The uptime (seconds) as this scan began: each record's `sampledAt`.
+    var scanUptime = Double.nan
+
+    /// Consecutive reads asleep with no CPU used, counting this one.
+    static func idleReads(after old: ProcessInfo, cpuTicks: UInt64, state: UInt8) -> UInt8 {
+        let asleep = state == UInt8(ascii: "S") || state == UInt8(ascii: "I")
+        return asleep && old.cpuTicks == cpuTicks ? (old.idleReads == .max ? .max : old.idleReads + 1) : 0
+    }
+
+    /// Copies what `stat` says (and changes tick to tick) onto a record; `previous` is the
+    /// same process's record from the last scan.
+    private func apply(_ stat: ProcStat, to info: inout ProcessInfo, previous: ProcessInfo? = nil) {
+        let (cpu0, cpuOverflow0) = stat.utime.addingReportingOverflow(stat.stime)
+        if let previous { info.idleReads = Self.idleReads(after: previous, cpuTicks: cpuOverflow0 ? .max : cpu0, state: stat.state) }
+        info.sampledAt = scanUptime
         info.ppid = stat.ppid
         info.pgid = stat.pgid
         info.sid = stat.sid
         info.tpgid = stat.tpgid
         info.state = ProcessState(letter: stat.state)
-        info.comm = stat.comm
+        // Assigned only when changed: the slow fields are shared with the previous scan's record.
+        if info.comm != stat.comm { info.comm = stat.comm }
         info.threads = stat.threads
         if info.ttyDevice != UInt64(stat.ttyNr) {
             info.ttyDevice = UInt64(stat.ttyNr)
@@ -401,7 +546,8 @@ final class ScanWorker {
         signals.pending = SignalSet(mask: pending)
     }
 
-    private func readFds(dir: Int32, withInfo: Bool, statTargets: Bool) -> Field<[OpenFile]> {
+    /// `known`: fds whose target is already known (this process's kept `<pid>/stat` files).
+    private func readFds(dir: Int32, withInfo: Bool, statTargets: Bool, known: [Int32: Int32] = [:]) -> Field<[OpenFile]> {
         let numbers: [Int32]
         switch proc.listNumeric(dirfd: dir, "fd") {
         case .success(let n): numbers = n
@@ -409,7 +555,12 @@ final class ScanWorker {
         }
         var files: [OpenFile] = []
         files.reserveCapacity(numbers.count)
+        let root = Array(proc.rootPath.utf8)
         for fd in numbers {
+            if let pid = known[fd] {
+                files.append(OpenFile(fd: fd, target: root + Array("/\(pid)/stat".utf8), kind: .regular))
+                continue
+            }
             let path = "fd/\(fd)"
             guard case .success(let target) = proc.readLink(dirfd: dir, path) else { continue }
             var kind = FdTargetParser.classify(target)

@@ -43,8 +43,9 @@ public enum ParseError: Error, Hashable, Sendable, CustomStringConvertible {
 
 public enum StatParser {
     /// Parses `/proc/<pid>/stat`. `comm` is cut at the last `)`, as the kernel writes it
-    /// unescaped (fs/proc/array.c do_task_stat).
-    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(ParseError) -> ProcStat {
+    /// unescaped (fs/proc/array.c do_task_stat). With `previousComm` equal to the bytes read,
+    /// that array is returned as `comm` (no allocation: the refresh tick reads 10 000 of them).
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, previousComm: [UInt8]? = nil) throws(ParseError) -> ProcStat {
         let count = bytes.count
         var open = -1
         for i in 0..<count where bytes[i] == UInt8(ascii: "(") { open = i; break }
@@ -63,7 +64,9 @@ public enum StatParser {
             return Int32(v)
         }
         let pid = try int32(head.int64(), "1 (pid)", min: 1)
-        let comm = Array(UnsafeBufferPointer(rebasing: bytes[(open + 1)..<close]))
+        let commBytes = UnsafeBufferPointer(rebasing: bytes[(open + 1)..<close])
+        let comm: [UInt8]
+        if let previousComm, previousComm.elementsEqual(commBytes) { comm = previousComm } else { comm = Array(commBytes) }
         var s = ByteScanner(bytes, from: close + 1)
         guard let state = s.byte() else { throw .malformed(file: "stat", detail: "field 3 (state)") }
         let ppid = try int32(s.int64(), "4 (ppid)", min: 0)
