@@ -45,17 +45,7 @@ import TestSupport
         // Start times are clock ticks: let one pass so the two processes differ.
         usleep(30_000)
         Processes.killAndReap(old)
-        var reused: Int32 = -1
-        for _ in 0..<300 {
-            let fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC)
-            try #require(fd >= 0, "cannot open ns_last_pid: \(Errno.current.message)")
-            var text = Array("\(old - 1)".utf8)
-            _ = text.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) }
-            close(fd)
-            let p = try Processes.spawn(["sleep", "30"])
-            if p == old { reused = p; break }
-            Processes.killAndReap(p)
-        }
+        let reused = try Processes.respawnWithPid(old, ["sleep", "30"]) ?? -1
         try #require(reused == old, "the pid was not handed out again")
         defer { Processes.killAndReap(reused) }
         let newID = try liveIdentity(reused)

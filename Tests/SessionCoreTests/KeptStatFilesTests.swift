@@ -146,17 +146,7 @@ import Glibc
         usleep(30_000)  // start times are clock ticks: the new process gets another
         Processes.killAndReap(old)
         oldAlive = false
-        var reused: Int32 = -1
-        for _ in 0..<300 {
-            let fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC)
-            try #require(fd >= 0, "cannot open ns_last_pid: \(Errno.current.message)")
-            var text = Array("\(old - 1)".utf8)
-            _ = text.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) }
-            close(fd)
-            let p = try Processes.spawn(["sleep", "30"])
-            if p == old { reused = p; break }
-            Processes.killAndReap(p)
-        }
+        let reused = try Processes.respawnWithPid(old, ["sleep", "30"]) ?? -1
         try #require(reused == old, "the pid was not handed out again")
         defer { Processes.killAndReap(reused) }
         snap = Self.refresh(reader, after: snap, idleEvery: 2)

@@ -51,6 +51,22 @@ public enum Processes {
         }
     }
 
+    /// Makes the kernel hand `pid` (reaped) to a new `argv` process: ns_last_pid set to pid-1
+    /// before each try (pid_namespaces(7)), 300 tries at most. The new pid, or nil.
+    public static func respawnWithPid(_ pid: Int32, _ argv: [String]) throws -> Int32? {
+        for _ in 0..<300 {
+            let fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw Errno.current }
+            var text = Array("\(pid - 1)".utf8)
+            _ = text.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            let p = try spawn(argv)
+            if p == pid { return p }
+            killAndReap(p)
+        }
+        return nil
+    }
+
     /// Runs `argv` to the end with stdin on /dev/null, collecting stdout and stderr together
     /// through poll(2) (no deadlock on a full pipe). `user` switches uid, gid and groups (we
     /// are root). After `timeout` seconds the program is killed (status 137) and reaped; -1 when
